@@ -1,0 +1,393 @@
+/*
+ * The configuration table and its parser. Adding a key is adding a row to
+ * conf_keys[]: parsing, defaults, range checks and documentation follow.
+ */
+#include "daemon/conf.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum conf_type { CT_INT, CT_STR, CT_ENUM, CT_PATH, CT_BOOL };
+
+struct conf_key {
+	const char    *section, *name;
+	enum conf_type type;
+	size_t         off;          /* into struct conf */
+	size_t         size;         /* CT_STR/CT_PATH: buffer size */
+	long           min, max;     /* CT_INT range; CT_STR: min 1 = required */
+	const char    *def;          /* default, parsed like a file value */
+	const char    *const *names; /* CT_ENUM choices, NULL-terminated */
+	const char    *help;
+};
+
+static const char *const bind_names[] = { "transceiver", "pair", NULL };
+static const char *const long_names[] = { "udh", "sar", "payload", NULL };
+
+#define OFF(f) offsetof(struct conf, f)
+#define SZ(f)  sizeof(((struct conf *)0)->f)
+#define INT(s, k, f, lo, hi, d, h) \
+	{ s, k, CT_INT, OFF(f), 0, lo, hi, d, NULL, h }
+#define STR(s, k, f, req, d, h) \
+	{ s, k, CT_STR, OFF(f), SZ(f), req, 0, d, NULL, h }
+#define ENUM(s, k, f, n, d, h) \
+	{ s, k, CT_ENUM, OFF(f), 0, 0, 0, d, n, h }
+
+static const struct conf_key conf_keys[] = {
+	STR("smpp", "host", smpp.host, 1, "127.0.0.1",
+	    "SMSC host name or address"),
+	INT("smpp", "port", smpp.port, 1, 65535, "2775", "SMSC TCP port"),
+	STR("smpp", "system_id", smpp.system_id, 1, NULL,
+	    "bind system_id (at most 15 characters)"),
+	STR("smpp", "password", smpp.password, 0, "",
+	    "bind password (at most 8 characters)"),
+	STR("smpp", "system_type", smpp.system_type, 0, "",
+	    "bind system_type (at most 12 characters)"),
+	ENUM("smpp", "bind", smpp.bind, bind_names, "transceiver",
+	    "one transceiver link, or a transmitter + receiver pair"),
+	STR("smpp", "source_addr", smpp.source_addr, 1, NULL,
+	    "our short code: source of every SMS we send"),
+	INT("smpp", "source_ton", smpp.source_ton, 0, 6, "0",
+	    "type of number of source_addr"),
+	INT("smpp", "source_npi", smpp.source_npi, 0, 18, "0",
+	    "numbering plan of source_addr"),
+	INT("smpp", "window", smpp.window, 1, 1024, "10",
+	    "submit_sm outstanding without a response"),
+	INT("smpp", "max_tps", smpp.max_tps, 0, 1000000, "0",
+	    "submit_sm per second, 0 = unlimited"),
+	INT("smpp", "enquire_link_s", smpp.enquire_link_s, 1, 3600, "30",
+	    "send enquire_link after this many idle seconds"),
+	INT("smpp", "response_timeout_s", smpp.response_timeout_s, 1, 600,
+	    "10", "seconds to wait for any response"),
+	INT("smpp", "reconnect_min_s", smpp.reconnect_min_s, 1, 3600, "1",
+	    "first reconnect delay"),
+	INT("smpp", "reconnect_max_s", smpp.reconnect_max_s, 1, 86400, "60",
+	    "longest reconnect delay"),
+	ENUM("smpp", "long_messages", smpp.long_messages, long_names, "udh",
+	    "how long texts are split: UDH, SAR TLVs or message_payload"),
+	INT("smpp", "registered_delivery", smpp.registered_delivery, 0, 1,
+	    "1", "ask the SMSC for delivery receipts"),
+};
+#define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+struct parse_state {
+	struct conf *c;
+	const char  *name;           /* file name for messages */
+	FILE        *fp;
+	const char  *text;           /* or the string being read */
+	int          line;
+	int          nerr;
+	int          seen_line[NKEYS];
+	char        *errs;
+	size_t       errlen, errused;
+};
+
+static void
+perr(struct parse_state *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+perr(struct parse_state *ps, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	ps->nerr++;
+	if (ps->errs == NULL || ps->errused + 1 >= ps->errlen)
+		return;
+	if (line > 0)
+		n = snprintf(ps->errs + ps->errused, ps->errlen - ps->errused,
+		    "%s:%d: ", ps->name, line);
+	else
+		n = snprintf(ps->errs + ps->errused, ps->errlen - ps->errused,
+		    "%s: ", ps->name);
+	if (n > 0 && (size_t)n < ps->errlen - ps->errused)
+		ps->errused += (size_t)n;
+	va_start(ap, fmt);
+	n = vsnprintf(ps->errs + ps->errused, ps->errlen - ps->errused, fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < ps->errlen - ps->errused)
+		ps->errused += (size_t)n;
+	if (ps->errused + 1 < ps->errlen) {
+		ps->errs[ps->errused++] = '\n';
+		ps->errs[ps->errused] = '\0';
+	}
+}
+
+static int
+set_value(struct parse_state *ps, const struct conf_key *k, const char *v,
+    int line)
+{
+	char *field = (char *)ps->c + k->off;
+	char *end;
+	long n;
+
+	switch (k->type) {
+	case CT_INT:
+	case CT_BOOL:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || errno != 0) {
+			perr(ps, line, "[%s] %s: '%s' is not a whole number",
+			    k->section, k->name, v);
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			perr(ps, line, "[%s] %s: %ld is outside %ld..%ld",
+			    k->section, k->name, n, k->min, k->max);
+			return -1;
+		}
+		*(int *)(void *)field = (int)n;
+		return 0;
+	case CT_ENUM:
+		for (int i = 0; k->names[i] != NULL; i++)
+			if (strcmp(v, k->names[i]) == 0) {
+				*(int *)(void *)field = i;
+				return 0;
+			}
+		perr(ps, line, "[%s] %s: '%s' is not one of the choices",
+		    k->section, k->name, v);
+		return -1;
+	case CT_STR:
+		if (strlen(v) >= k->size) {
+			perr(ps, line, "[%s] %s: longer than %zu characters",
+			    k->section, k->name, k->size - 1);
+			return -1;
+		}
+		strcpy(field, v);
+		return 0;
+	case CT_PATH:
+		if (*v != '/' && *v != '\0') {
+			n = snprintf(field, k->size, "%s/%s", ps->c->dir, v);
+		} else {
+			n = snprintf(field, k->size, "%s", v);
+		}
+		if (n < 0 || (size_t)n >= k->size) {
+			perr(ps, line, "[%s] %s: path too long", k->section,
+			    k->name);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static int
+handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *ps = user;
+	bool known_section = false;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (strcmp(k->section, section) != 0)
+			continue;
+		known_section = true;
+		if (strcmp(k->name, name) != 0)
+			continue;
+		if (ps->seen_line[i]) {
+			perr(ps, ps->line, "[%s] %s: set twice (first on line "
+			    "%d)", section, name, ps->seen_line[i]);
+			return 0;
+		}
+		ps->seen_line[i] = ps->line;
+		if (set_value(ps, k, value, ps->line) == -1) {
+			return 0;
+		}
+		return 1;
+	}
+	if (known_section)
+		perr(ps, ps->line, "[%s] %s: unknown key", section, name);
+	else
+		perr(ps, ps->line, "[%s]: unknown section", section);
+	return 0;
+}
+
+/* Blank, comment, [section] or key = value: what inih accepts. */
+static int
+line_well_formed(const char *s)
+{
+	s += strspn(s, " \t\r\n");
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return 1;
+	if (*s == '[')
+		return strchr(s, ']') != NULL;
+	return strpbrk(s, "=:") != NULL && *s != '=' && *s != ':';
+}
+
+/* An ini_reader that counts lines, so every message can name its line. */
+static char *
+reader(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	size_t len;
+
+	if (ps->fp != NULL) {
+		if (fgets(str, num, ps->fp) == NULL)
+			return NULL;
+	} else {
+		const char *nl;
+
+		if (*ps->text == '\0')
+			return NULL;
+		nl = strchr(ps->text, '\n');
+		len = nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
+		if (len >= (size_t)num)
+			len = (size_t)num - 1;
+		memcpy(str, ps->text, len);
+		str[len] = '\0';
+		ps->text += len;
+	}
+	ps->line++;
+	len = strlen(str);
+	if (len == (size_t)num - 1 && str[len - 1] != '\n') {
+		int ch;
+
+		perr(ps, ps->line, "line longer than %d characters", num - 3);
+		/* Skip the rest of the physical line. */
+		if (ps->fp != NULL) {
+			while ((ch = fgetc(ps->fp)) != EOF && ch != '\n')
+				;
+		} else {
+			while (*ps->text != '\0' && *ps->text++ != '\n')
+				;
+		}
+		str[0] = '\0';
+	} else if (!line_well_formed(str)) {
+		perr(ps, ps->line, "syntax error (expected [section] or "
+		    "key = value)");
+		str[0] = '\0';   /* reported here; inih need not see it */
+	}
+	return str;
+}
+
+static void
+conf_defaults(struct parse_state *ps)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (conf_keys[i].def != NULL)
+			(void)set_value(ps, &conf_keys[i], conf_keys[i].def, 0);
+}
+
+/* The line a key was set on, 0 if it kept its default. */
+static int
+key_line(const struct parse_state *ps, const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(conf_keys[i].section, section) == 0 &&
+		    strcmp(conf_keys[i].name, name) == 0)
+			return ps->seen_line[i];
+	return 0;
+}
+
+static void
+conf_check(struct parse_state *ps)
+{
+	const struct conf *c = ps->c;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		if (k->type == CT_STR && k->min == 1 && !ps->seen_line[i] &&
+		    k->def == NULL)
+			perr(ps, 0, "[%s] %s is required", k->section, k->name);
+	}
+	if (c->smpp.reconnect_max_s < c->smpp.reconnect_min_s)
+		perr(ps, key_line(ps, "smpp", "reconnect_max_s"),
+		    "[smpp] reconnect_max_s (%d) is below reconnect_min_s (%d)",
+		    c->smpp.reconnect_max_s, c->smpp.reconnect_min_s);
+}
+
+static int
+conf_run(struct conf *c, const char *name, FILE *fp, const char *text,
+    char *errs, size_t errlen)
+{
+	struct parse_state ps;
+	char tmp[PATH_MAX];
+
+	memset(c, 0, sizeof(*c));
+	memset(&ps, 0, sizeof(ps));
+	ps.c = c;
+	ps.name = name;
+	ps.fp = fp;
+	ps.text = text;
+	ps.errs = errs;
+	ps.errlen = errlen;
+	if (errs != NULL && errlen > 0)
+		errs[0] = '\0';
+	snprintf(c->path, sizeof(c->path), "%s", name);
+	snprintf(tmp, sizeof(tmp), "%s", name);
+	snprintf(c->dir, sizeof(c->dir), "%s", dirname(tmp));
+
+	/* Values are literal: a '#' or ';' in a password stays in it. */
+	ini_allow_inline_comments = false;
+	ini_allow_multiline = false;
+
+	conf_defaults(&ps);
+	/* Syntax and semantics are reported as they are read, so inih's
+	 * "first bad line" result adds nothing beyond allocation failure. */
+	if (ini_parse_stream(reader, &ps, handler, &ps) < 0)
+		perr(&ps, 0, "out of memory while parsing");
+	conf_check(&ps);
+	return ps.nerr;
+}
+
+int
+conf_load(struct conf *c, const char *path, char *errs, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	int n;
+
+	if (fp == NULL) {
+		memset(c, 0, sizeof(*c));
+		if (errs != NULL)
+			snprintf(errs, errlen, "%s: cannot open: %s\n", path,
+			    strerror(errno));
+		return 1;
+	}
+	n = conf_run(c, path, fp, NULL, errs, errlen);
+	fclose(fp);
+	return n;
+}
+
+int
+conf_load_string(struct conf *c, const char *name, const char *text,
+    char *errs, size_t errlen)
+{
+	return conf_run(c, name, NULL, text, errs, errlen);
+}
+
+void
+conf_describe(FILE *f)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		fprintf(f, "[%s] %s: ", k->section, k->name);
+		switch (k->type) {
+		case CT_INT:
+		case CT_BOOL:
+			fprintf(f, "integer %ld..%ld", k->min, k->max);
+			break;
+		case CT_STR:
+			fprintf(f, "string, at most %zu characters",
+			    k->size - 1);
+			break;
+		case CT_PATH:
+			fprintf(f, "path");
+			break;
+		case CT_ENUM:
+			for (int j = 0; k->names[j] != NULL; j++)
+				fprintf(f, "%s%s", j ? "|" : "", k->names[j]);
+			break;
+		}
+		fprintf(f, "; default %s; %s\n", k->def ? k->def : "(required)",
+		    k->help);
+	}
+}

@@ -1,0 +1,57 @@
+/*
+ * Configuration: an INI file parsed (with Debian's libinih) into a fresh
+ * struct conf against one table of keys (name, type, range, default). Every
+ * error is reported as "file:line: message"; unknown sections and keys are
+ * errors; relative paths resolve against the file's own folder.
+ */
+#ifndef DAEMON_CONF_H
+#define DAEMON_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum conf_bind { CONF_BIND_TRANSCEIVER, CONF_BIND_PAIR };
+enum conf_long { CONF_LONG_UDH, CONF_LONG_SAR, CONF_LONG_PAYLOAD };
+
+struct conf_smpp {
+	char host[256];
+	int  port;
+	char system_id[16];
+	char password[9];
+	char system_type[13];
+	int  bind;                   /* enum conf_bind */
+	char source_addr[21];
+	int  source_ton, source_npi;
+	int  window;
+	int  max_tps;
+	int  enquire_link_s;
+	int  response_timeout_s;
+	int  reconnect_min_s, reconnect_max_s;
+	int  long_messages;          /* enum conf_long */
+	int  registered_delivery;
+};
+
+struct conf {
+	char path[PATH_MAX];         /* the file as given */
+	char dir[PATH_MAX];          /* its folder, for relative paths */
+	struct conf_smpp smpp;
+};
+
+/*
+ * Parses path into *c (fully reset first, defaults applied). Returns the
+ * number of errors (0 = good); each is written as one line "file:line: msg"
+ * to errs (may be NULL) as long as errlen allows.
+ */
+int conf_load(struct conf *c, const char *path, char *errs, size_t errlen);
+
+/* Same, from an in-memory string; name is used in messages and for the
+ * folder that relative paths resolve against. */
+int conf_load_string(struct conf *c, const char *name, const char *text,
+    char *errs, size_t errlen);
+
+/* Writes every key with its type, range and default, one per line (for the
+ * man page and --help-config). */
+void conf_describe(FILE *f);
+
+#endif

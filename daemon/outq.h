@@ -1,0 +1,71 @@
+/*
+ * The send queue: messages split into segments, two priority classes
+ * (replies to citizens always before notifications), retry scheduling for
+ * transient failures, and a message's outcome once every segment has one.
+ * It owns what is waiting and in flight; the durable copy (issue 4) lives in
+ * the store and is referred to by id.
+ */
+#ifndef DAEMON_OUTQ_H
+#define DAEMON_OUTQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/pdu.h"
+#include "proto/segment.h"
+
+enum outq_class { OUTQ_REPLY, OUTQ_NOTIFY, OUTQ_NCLASS };
+
+struct outq;
+struct outq_seg;
+
+struct outq_msg_info {
+	uint64_t         id;
+	enum outq_class  cls;
+	const struct pdu_addr *src, *dst;
+	int              parts;
+	int              ok;          /* 1 all parts accepted by the SMSC */
+	uint32_t         status;      /* the failing status when !ok */
+	const char      *message_ids; /* space-separated, one per part */
+};
+
+/* Called once per message when its last segment has an outcome. */
+typedef void (*outq_final_fn)(void *arg, const struct outq_msg_info *m);
+
+struct outq *outq_new(enum seg_mode mode, int registered_delivery,
+    outq_final_fn final, void *arg);
+void outq_free(struct outq *q);
+
+/*
+ * Queues text from src to dst. id is the caller's reference (a store row).
+ * Returns 0, or -1 with err when the text cannot be encoded.
+ */
+int outq_push(struct outq *q, enum outq_class cls, uint64_t id,
+    const struct pdu_addr *src, const struct pdu_addr *dst,
+    const char *text, char *err, size_t errlen);
+
+/* The next segment to send at now_ms (replies first), marked in flight;
+ * NULL if none is due. */
+struct outq_seg *outq_next(struct outq *q, uint64_t now_ms);
+
+/* Fills *p with the submit_sm for seg (the link sets the sequence). */
+void outq_seg_pdu(const struct outq_seg *seg, struct pdu *p);
+
+/*
+ * The outcome of an in-flight segment: ESME_OK with the SMSC message id,
+ * a transient status (throttled, queue full, system error, timeout, link
+ * lost: retried later), or a permanent one (the message fails).
+ */
+void outq_done(struct outq *q, struct outq_seg *seg, uint32_t status,
+    const char *message_id, uint64_t now_ms);
+
+/* 1 if status means "try the same segment again later". */
+int outq_transient(uint32_t status);
+
+/* ms from now_ms until a deferred segment is due; UINT64_MAX if none. */
+uint64_t outq_wait_ms(const struct outq *q, uint64_t now_ms);
+
+size_t outq_waiting(const struct outq *q);    /* not yet in flight */
+size_t outq_inflight(const struct outq *q);
+
+#endif

@@ -156,7 +156,7 @@ gateway_reply(struct gateway *g, const struct inbound *in, const char *text)
 		    mask_addr(in->src.addr, a, sizeof(a)), err);
 		return -1;
 	}
-	pump(g);
+	/* Sent from the next pump, after the deliver_sm_resp. */
 	return 0;
 }
 
@@ -305,6 +305,7 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 	else
 		status = handle_mo(g, p);
 	smpp_link_ack(l, token, status);
+	pump(g);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -630,6 +631,24 @@ enter_state(struct smpp_link *l, enum link_state next)
 	}
 }
 
+/*
+ * One non-blocking attempt to put what is queued (an unbind_resp, the last
+ * deliver_sm_resps) on the wire: bufferevent_free discards it. libevent
+ * freezes the front of a socket's output buffer outside its own write
+ * callback, so this does what that callback does: unfreeze, write, freeze.
+ */
+static void
+flush_now(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (evbuffer_get_length(out) == 0)
+		return;
+	evbuffer_unfreeze(out, 1);
+	(void)evbuffer_write(out, bufferevent_getfd(bev));
+	evbuffer_freeze(out, 1);
+}
+
 /* Closes the connection, hands back the window, and either waits to
  * reconnect or, when stopping, stops. */
 static void
@@ -646,6 +665,7 @@ link_drop(struct smpp_link *l, const char *reason)
 	else
 		log_warn("smpp link=%s dropped: %s", l->name, reason);
 	if (l->bev != NULL) {
+		flush_now(l->bev);
 		bufferevent_free(l->bev);
 		l->bev = NULL;
 	}

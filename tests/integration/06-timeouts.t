@@ -1,0 +1,51 @@
+#!/usr/bin/env perl
+# Time-driven session behaviour against a scripted SMSC: a submit_sm whose
+# response never comes is retried (new sequence, same text) and not lost;
+# an unanswered enquire_link drops the link and smsgwd binds again.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use RawSmsc;
+use SmsgwdTest;
+use Test::More;
+use Time::HiRes qw(time);
+
+use constant { DELIVER_SM => 5, DELIVER_SM_RESP => 0x80000005,
+    SUBMIT_SM => 4, SUBMIT_SM_RESP => 0x80000004, ENQUIRE_LINK => 0x15 };
+
+my $smsc = RawSmsc->new;
+my $gw = start_gw(port => $smsc->port,
+    smpp => { response_timeout_s => 1, enquire_link_s => 2 });
+my $c = $smsc->accept_bound(10);
+ok($c, 'bound');
+
+$smsc->send_pdu($c, DELIVER_SM, 0, 7, RawSmsc::deliver_body(sm => 'ping'));
+my @p = $smsc->expect($c, SUBMIT_SM, 5);
+ok(@p, 'first submit_sm');
+my $first_seq = $p[2];
+# Not answered. After response_timeout_s the same text comes again.
+my $t0 = time;
+@p = $smsc->expect($c, SUBMIT_SM, 10);
+ok(@p, 'the submit is sent again after the response timeout');
+isnt($p[2], $first_seq, 'with a new sequence number');
+is(RawSmsc::parse_submit($p[3])->{sm}, 'smsgwd received: ping', 'same text');
+ok(time - $t0 >= 0.5, 'not before the timeout');
+$smsc->send_pdu($c, SUBMIT_SM_RESP, 0, $p[2], "m1\0");
+ok($gw->wait_log(qr/outbox sent id=\d+ .*smsc_ids=m1/, 5), 'then sent');
+ok($gw->wait_log(qr/no response in 1 s, will retry/, 1), 'the timeout is logged');
+
+# A late response to the first attempt is logged, not fatal.
+$smsc->send_pdu($c, SUBMIT_SM_RESP, 0, $first_seq, "late\0");
+ok($gw->wait_log(qr/matches no submit/, 5), 'late response ignored');
+
+# Stop answering enquire_link: the link is dropped and bound again.
+@p = $smsc->read_pdu($c, 5);
+is($p[0], ENQUIRE_LINK, 'enquire_link after 2 s idle');
+ok($gw->wait_log(qr/dropped: enquire_link timeout/, 5), 'unanswered: dropped');
+my $c2 = $smsc->accept_bound(10);
+ok($c2, 'and bound again');
+
+is($gw->stop('TERM', 15), 0, 'clean stop');
+unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
+done_testing;

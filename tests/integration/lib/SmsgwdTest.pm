@@ -1,0 +1,234 @@
+package SmsgwdTest;
+# Integration-test harness: starts the real binaries (smsgwd, smsc-sim) on
+# free loopback ports, waits for conditions with deadlines (never a bare
+# sleep), and on exit kills only the processes it started, by PID.
+use strict;
+use warnings;
+use Exporter 'import';
+use File::Temp qw(tempdir);
+use IO::Select;
+use IO::Socket::INET;
+use JSON::PP;
+use POSIX qw(:sys_wait_h _exit);
+use Time::HiRes qw(time sleep);
+
+our @EXPORT = qw(build_dir free_port start_sim start_gw tmpdir wait_until);
+
+my @started;     # every child PID, for the END block
+my $json = JSON::PP->new->utf8;
+
+sub build_dir {
+    my $d = $ENV{SMSGWD_BUILD} // 'build';
+    -x "$d/smsgwd" or die "no $d/smsgwd: run make first";
+    return $d;
+}
+
+sub tmpdir { tempdir('smsgwd-it-XXXXXX', TMPDIR => 1, CLEANUP => 1) }
+
+# A port the kernel just handed out on 127.0.0.1 and released.
+sub free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+        Proto => 'tcp', Listen => 1, ReuseAddr => 1) or die "socket: $!";
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+# Polls $cond every 20 ms until it returns true or $secs pass.
+sub wait_until {
+    my ($cond, $secs) = @_;
+    my $end = time + ($secs // 10);
+    while (time < $end) {
+        my $r = $cond->();
+        return $r if $r;
+        sleep 0.02;
+    }
+    return;
+}
+
+# fork + exec with stdin (pipe), stdout (pipe) and stderr (file).
+sub spawn {
+    my ($argv, $errfile) = @_;
+    pipe(my $in_r, my $in_w) or die "pipe: $!";
+    pipe(my $out_r, my $out_w) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<&', $in_r or _exit(126);
+        open STDOUT, '>&', $out_w or _exit(126);
+        open STDERR, '>>', $errfile or _exit(126);
+        close $in_w; close $out_r;
+        exec @$argv or _exit(127);
+    }
+    close $in_r; close $out_w;
+    $in_w->autoflush(1);
+    push @started, $pid;
+    return ($pid, $in_w, $out_r);
+}
+
+END {
+    my $rc = $?;
+    for my $pid (@started) {
+        next unless kill 0, $pid;
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
+    }
+    $? = $rc;
+}
+
+# ---- a running process --------------------------------------------------
+
+package SmsgwdTest::Proc;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(time sleep);
+
+sub pid { $_[0]{pid} }
+
+sub alive {
+    my ($self) = @_;
+    return 0 if defined $self->{status};
+    my $r = waitpid $self->{pid}, WNOHANG;
+    if ($r == $self->{pid}) { $self->{status} = $?; return 0 }
+    return 1;
+}
+
+# Sends a signal and waits (bounded) for the exit. Returns the wait status,
+# or undef if it did not exit in time.
+sub stop {
+    my ($self, $sig, $secs) = @_;
+    return $self->{status} unless $self->alive;
+    kill $sig // 'TERM', $self->{pid};
+    my $end = time + ($secs // 15);
+    while (time < $end) {
+        return $self->{status} unless $self->alive;
+        sleep 0.02;
+    }
+    return undef;
+}
+
+sub kill9 {
+    my ($self) = @_;
+    kill 'KILL', $self->{pid};
+    waitpid $self->{pid}, 0;
+    $self->{status} = $?;
+}
+
+sub log_text {
+    my ($self) = @_;
+    open my $f, '<', $self->{errfile} or return '';
+    local $/;
+    return <$f>;
+}
+
+sub wait_log {
+    my ($self, $re, $secs) = @_;
+    return SmsgwdTest::wait_until(sub { $self->log_text =~ $re }, $secs);
+}
+
+# ---- smsc-sim -------------------------------------------------------------
+
+package SmsgwdTest::Sim;
+our @ISA = ('SmsgwdTest::Proc');
+use IO::Select;
+use Time::HiRes qw(time);
+
+# Reads whatever stdout has for up to $secs and parses the JSON lines.
+sub pump {
+    my ($self, $secs) = @_;
+    my $sel = IO::Select->new($self->{out});
+    while ($sel->can_read($secs // 0)) {
+        my $n = sysread $self->{out}, my $chunk, 65536;
+        last unless $n;
+        $self->{buf} .= $chunk;
+        while ($self->{buf} =~ s/^([^\n]*)\n//) {
+            my $ev = eval { $json->decode($1) };
+            push @{ $self->{events} }, $ev if $ev;
+        }
+        $secs = 0;
+    }
+}
+
+sub events {
+    my ($self, $type) = @_;
+    $self->pump(0);
+    return grep { !defined $type || $_->{event} eq $type } @{ $self->{events} };
+}
+
+# The first event not yet taken that $match accepts, within $secs.
+sub wait_event {
+    my ($self, $match, $secs) = @_;
+    my $end = time + ($secs // 10);
+    while (1) {
+        my $evs = $self->{events};
+        for my $i ($self->{taken} // 0 .. $#$evs) {
+            next if $self->{used}{$i};
+            if ($match->($evs->[$i])) {
+                $self->{used}{$i} = 1;
+                return $evs->[$i];
+            }
+        }
+        my $left = $end - time;
+        return undef if $left <= 0;
+        $self->pump($left > 0.05 ? 0.05 : $left);
+    }
+}
+
+sub wait_type {
+    my ($self, $type, $secs) = @_;
+    return $self->wait_event(sub { $_[0]{event} eq $type }, $secs);
+}
+
+# A citizen's text typed into the simulator: "<phone> <text>".
+sub send_mo {
+    my ($self, $phone, $text) = @_;
+    my $line = "$phone $text\n";
+    utf8::encode($line) if utf8::is_utf8($line);
+    print { $self->{in} } $line;
+}
+
+sub port { $_[0]{port} }
+
+# ---- package-level starters -----------------------------------------------
+
+package SmsgwdTest;
+
+# start_sim(args => [...]): waits for the "listening" line.
+sub start_sim {
+    my (%o) = @_;
+    my $dir = $o{dir} // tmpdir();
+    my $errfile = "$dir/sim.err";
+    my @argv = (build_dir() . '/smsc-sim', '--listen', '127.0.0.1:0',
+        @{ $o{args} // [] });
+    my ($pid, $in, $out) = spawn(\@argv, $errfile);
+    my $sim = bless { pid => $pid, in => $in, out => $out, buf => '',
+        events => [], errfile => $errfile, dir => $dir }, 'SmsgwdTest::Sim';
+    my $l = $sim->wait_type('listening', 10)
+        or die "smsc-sim did not start:\n" . $sim->log_text;
+    $sim->{port} = $l->{port};
+    return $sim;
+}
+
+# start_gw(port => N, smpp => {key => value}): writes a config and starts
+# smsgwd -c on it in the foreground, logging to a file.
+sub start_gw {
+    my (%o) = @_;
+    my $dir = $o{dir} // tmpdir();
+    my %smpp = (host => '127.0.0.1', port => $o{port}, system_id => 'smsgwd',
+        password => 'secret', source_addr => '10659000',
+        enquire_link_s => 30, response_timeout_s => 3,
+        reconnect_min_s => 1, reconnect_max_s => 2,
+        %{ $o{smpp} // {} });
+    my $conf = "$dir/smsgwd.conf";
+    open my $f, '>', $conf or die "$conf: $!";
+    print $f "[smpp]\n";
+    print $f "$_ = $smpp{$_}\n" for sort keys %smpp;
+    print $f $o{extra} if $o{extra};
+    close $f;
+    my $errfile = "$dir/smsgwd.log";
+    my ($pid, $in, $out) = spawn([build_dir() . '/smsgwd', '-c', $conf,
+        @{ $o{args} // [] }], $errfile);
+    close $out;
+    return bless { pid => $pid, in => $in, errfile => $errfile,
+        conf => $conf, dir => $dir }, 'SmsgwdTest::Proc';
+}
+
+1;

@@ -53,6 +53,7 @@ LIBS_ALL   = $(LIBDAEMON) $(if $(PARSERS_SRC),$(LIBPARSERS)) $(LIBPROTO)
 UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps test check run clean bench fuzz
+.SECONDARY:
 all: $(BUILD)/smsgwd $(BUILD)/smsc-sim
 
 deps:

@@ -1,0 +1,69 @@
+#!/usr/bin/env perl
+# The backbone end to end: smsgwd binds to smsc-sim, a text comes in and the
+# reply goes out (GSM, UCS-2, a concatenated Chinese text), enquire_link
+# both ways, and a graceful stop with unbind and exit 0.
+use strict;
+use warnings;
+use utf8;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SmsgwdTest;
+use Test::More;
+
+my $sim = start_sim(args => ['--enquire-link', '1']);
+my $gw = start_gw(port => $sim->port, smpp => { enquire_link_s => 1 });
+
+my $bind = $sim->wait_type('bind', 10);
+ok($bind, 'smsgwd binds');
+is($bind->{mode}, 'transceiver', 'as a transceiver by default');
+is($bind->{status}, 'ESME_ROK', 'bind accepted');
+ok($gw->wait_log(qr/state binding -> bound/, 5), 'smsgwd logs the bound state');
+
+# A GSM text in, the reply out, addressed back to the sender.
+$sim->send_mo('8613800138000', 'hello @£$¥€');
+my $m = $sim->wait_type('message', 10);
+ok($m, 'a reply arrives');
+is($m->{text}, 'smsgwd received: hello @£$¥€', 'reply text, GSM 03.38 both ways');
+is($m->{dst}, '8613800138000', 'to the sender');
+is($m->{src}, '10659000', 'from the short code');
+is($m->{dcs}, 0, 'in the GSM default alphabet');
+my $resp = $sim->wait_type('deliver_sm_resp', 5);
+is($resp->{status}, 'ESME_ROK', 'deliver_sm acknowledged');
+
+# UCS-2.
+$sim->send_mo('13800138000', '查询进度');
+$m = $sim->wait_type('message', 10);
+is($m->{text}, 'smsgwd received: 查询进度', 'UCS-2 text both ways');
+is($m->{dcs}, 8, 'reply in UCS-2');
+
+# An emoji: a surrogate pair in UCS-2.
+$sim->send_mo('13800138000', 'CX 😀');
+$m = $sim->wait_type('message', 10);
+is($m->{text}, 'smsgwd received: CX 😀', 'surrogate pair both ways');
+
+# A 200-character Chinese text arrives in 3 parts and the 217-character
+# reply leaves in 4.
+my $long = join '', map { chr(0x4e00 + $_ % 500) } 1 .. 200;
+$sim->send_mo('13800138000', $long);
+$m = $sim->wait_type('message', 15);
+is($m->{text}, "smsgwd received: $long", 'concatenated text reassembled and answered');
+is($m->{parts}, 4, 'reply split into 4 parts');
+my @parts = grep { $_->{event} eq 'submit_sm' && ($_->{parts} // 1) == 4 } $sim->events;
+is(scalar @parts, 4, 'four submit_sm for it');
+ok(!grep({ $_->{esm_class} != 64 } @parts), 'each with a UDH (esm_class 0x40)');
+
+# enquire_link both ways: the sim sends one every second and smsgwd sends
+# its own after a second of silence.
+ok($sim->wait_type('enquire_link', 5), 'smsgwd sends enquire_link');
+ok($sim->wait_type('enquire_link_resp', 5), 'smsgwd answers the SMSC\'s enquire_link');
+
+# Graceful stop.
+my $st = $gw->stop('TERM', 15);
+ok(defined $st, 'smsgwd exits on SIGTERM');
+is($st, 0, 'with status 0');
+ok($sim->wait_type('unbind', 5), 'after unbinding');
+like($gw->log_text, qr/stopping: no new texts/, 'logs the stop');
+unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
+
+$sim->stop('TERM', 5);
+done_testing;

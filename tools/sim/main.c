@@ -1,0 +1,539 @@
+/*
+ * smsc-sim: a carrier SMSC (SMPP 3.4 server side) for tests and demos.
+ * Options, the event loop, the listener, and MO texts from --inject and
+ * stdin. The first stdout line is always {"event":"listening","port":N}.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "proto/reasm.h"
+#include "tools/sim/sim.h"
+
+#define REASM_SETS       4096
+#define REASM_TIMEOUT_MS 120000
+#define FIRST_MSGID      0xA0000000u   /* hex form starts with a letter */
+
+void
+sim_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("smsc-sim: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+uint64_t
+sim_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --exit-after-messages: leave a moment for the last responses to go out. */
+void
+sim_message_done(struct sim *s)
+{
+	struct timeval tv = { 0, 200000 };
+
+	if (++s->messages == s->opt.exit_after)
+		event_base_loopexit(s->base, &tv);
+}
+
+/* Option parsers for values that are not plain numbers or strings. */
+static int
+set_mo_long(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	static const struct { const char *name; enum seg_mode m; } t[] = {
+		{ "udh", SEG_UDH }, { "sar", SEG_SAR }, { "payload", SEG_PAYLOAD },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(v, t[i].name) == 0) {
+			o->mo_long = t[i].m;
+			return 0;
+		}
+	snprintf(err, errlen, "expected udh, sar or payload");
+	return -1;
+}
+
+static int
+set_dlr_stat(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	if ((o->dlr_state = dlr_state_from_stat(v)) == DLR_UNKNOWN_STATE) {
+		snprintf(err, errlen, "expected DELIVRD, UNDELIV, EXPIRED, "
+		    "DELETED, REJECTD, ACCEPTD, ENROUTE or UNKNOWN");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_msgid(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(v, "hex") != 0 && strcmp(v, "dec") != 0) {
+		snprintf(err, errlen, "expected hex or dec");
+		return -1;
+	}
+	o->msgid_dec = strcmp(v, "dec") == 0;
+	return 0;
+}
+
+static int
+set_throttle(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	char *end;
+	double f;
+
+	errno = 0;
+	f = strtod(v, &end);
+	if (errno != 0 || end == v || *end != '\0' || !(f >= 0 && f <= 1)) {
+		snprintf(err, errlen, "expected a fraction between 0 and 1");
+		return -1;
+	}
+	o->throttle_ppm = (uint32_t)(f * 1e6 + 0.5);
+	return 0;
+}
+
+enum optkind { K_FLAG, K_NUM, K_STR, K_FN };
+
+static const struct optdef {
+	const char  *name, *arg, *help;
+	enum optkind kind;
+	size_t       off, size;
+	long         min, max;
+	int        (*fn)(struct sim_opts *, const char *, char *, size_t);
+} optdefs[] = {
+#define OFF(f) offsetof(struct sim_opts, f)
+#define SZ(f)  sizeof(((struct sim_opts *)0)->f)
+	{ "listen", "HOST:PORT", "listen address (127.0.0.1:2775; port 0 = any)",
+	    K_STR, OFF(listen), SZ(listen), 0, 0, NULL },
+	{ "system-id", "ID", "system_id ESMEs must bind with (smsgwd)",
+	    K_STR, OFF(system_id), SZ(system_id), 0, 0, NULL },
+	{ "password", "PW", "bind password (secret)",
+	    K_STR, OFF(password), SZ(password), 0, 0, NULL },
+	{ "inject", "FILE", "MO texts, lines '<phone> <text>'",
+	    K_STR, OFF(inject), SZ(inject), 0, 0, NULL },
+	{ "no-stdin", NULL, "do not read MO texts from stdin",
+	    K_FLAG, OFF(no_stdin), 0, 0, 0, NULL },
+	{ "short-code", "CODE", "destination_addr of MO texts (10659000)",
+	    K_STR, OFF(short_code), SZ(short_code), 0, 0, NULL },
+	{ "mo-long", "udh|sar|payload", "how long MO texts are split (udh)",
+	    K_FN, 0, 0, 0, 0, set_mo_long },
+	{ "mo-window", "W", "unacknowledged deliver_sm per link (10)",
+	    K_NUM, OFF(mo_window), 0, 1, 100000, NULL },
+	{ "mo-retry-ms", "N", "redeliver after an error resp after N ms (1000)",
+	    K_NUM, OFF(mo_retry_ms), 0, 0, 3600000, NULL },
+	{ "dlr", NULL, "send receipts for registered_delivery submits",
+	    K_FLAG, OFF(dlr), 0, 0, 0, NULL },
+	{ "dlr-stat", "STAT", "receipt stat (DELIVRD)",
+	    K_FN, 0, 0, 0, 0, set_dlr_stat },
+	{ "dlr-id-other-form", NULL, "receipt text quotes the id in the other base",
+	    K_FLAG, OFF(dlr_other_form), 0, 0, 0, NULL },
+	{ "dlr-no-tlv", NULL, "receipts carry the text form only",
+	    K_FLAG, OFF(dlr_no_tlv), 0, 0, 0, NULL },
+	{ "msgid", "hex|dec", "message id format in submit_sm_resp (hex)",
+	    K_FN, 0, 0, 0, 0, set_msgid },
+	{ "drop-after", "K", "close a link after it has received K PDUs",
+	    K_NUM, OFF(drop_after), 0, 1, LONG_MAX, NULL },
+	{ "drop-once", NULL, "--drop-after applies to one link only",
+	    K_FLAG, OFF(drop_once), 0, 0, 0, NULL },
+	{ "throttle", "FRAC", "answer this fraction of submits ESME_RTHROTTLED",
+	    K_FN, 0, 0, 0, 0, set_throttle },
+	{ "delay-ms", "N", "delay every response by N ms",
+	    K_NUM, OFF(delay_ms), 0, 0, 600000, NULL },
+	{ "no-resp", NULL, "never answer submit_sm",
+	    K_FLAG, OFF(no_resp), 0, 0, 0, NULL },
+	{ "max-tps", "N", "submits beyond N per second are throttled",
+	    K_NUM, OFF(max_tps), 0, 1, 1000000000, NULL },
+	{ "enquire-link", "S", "send enquire_link every S seconds when bound",
+	    K_NUM, OFF(enquire_link_s), 0, 1, 86400, NULL },
+	{ "exit-after-messages", "N", "exit after N whole submitted messages",
+	    K_NUM, OFF(exit_after), 0, 1, LONG_MAX, NULL },
+#undef OFF
+#undef SZ
+};
+
+#define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+static void
+usage(FILE *f)
+{
+	char left[64];
+
+	fprintf(f, "usage: smsc-sim [options]\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		snprintf(left, sizeof(left), "--%s%s%s", optdefs[i].name,
+		    optdefs[i].arg ? " " : "",
+		    optdefs[i].arg ? optdefs[i].arg : "");
+		fprintf(f, "  %-32s %s\n", left, optdefs[i].help);
+	}
+	fprintf(f, "  --help\n");
+}
+
+static int
+set_option(struct sim_opts *o, const struct optdef *d, const char *v,
+    char *err, size_t errlen)
+{
+	char *field = (char *)o + d->off, *end;
+	long n;
+
+	switch (d->kind) {
+	case K_FLAG:
+		*(bool *)(void *)field = true;
+		return 0;
+	case K_STR:
+		if (strlen(v) >= d->size) {
+			snprintf(err, errlen, "longer than %zu characters",
+			    d->size - 1);
+			return -1;
+		}
+		memcpy(field, v, strlen(v) + 1);
+		return 0;
+	case K_NUM:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno != 0 || end == v || *end != '\0' || n < d->min ||
+		    n > d->max) {
+			snprintf(err, errlen, "expected an integer in [%ld, %ld]",
+			    d->min, d->max);
+			return -1;
+		}
+		*(long *)(void *)field = n;
+		return 0;
+	case K_FN:
+		return d->fn(o, v, err, errlen);
+	}
+	return -1;
+}
+
+static int
+parse_options(int argc, char **argv, struct sim_opts *o)
+{
+	struct option lo[NOPTS + 2];
+	char err[160];
+	int c, i;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->listen, sizeof(o->listen), "127.0.0.1:2775");
+	snprintf(o->system_id, sizeof(o->system_id), "smsgwd");
+	snprintf(o->password, sizeof(o->password), "secret");
+	snprintf(o->short_code, sizeof(o->short_code), "10659000");
+	o->mo_long = SEG_UDH;
+	o->dlr_state = DLR_DELIVERED;
+	o->mo_window = 10;
+	o->mo_retry_ms = 1000;
+
+	for (i = 0; i < (int)NOPTS; i++) {
+		lo[i].name = optdefs[i].name;
+		lo[i].has_arg = optdefs[i].arg ? required_argument : no_argument;
+		lo[i].flag = NULL;
+		lo[i].val = 256 + i;
+	}
+	lo[i] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[i + 1] = (struct option){ NULL, 0, NULL, 0 };
+
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (c < 256 || c >= 256 + (int)NOPTS) {
+			usage(stderr);
+			return -1;
+		}
+		if (set_option(o, &optdefs[c - 256], optarg, err,
+		    sizeof(err)) == -1) {
+			sim_log("--%s %s: %s", optdefs[c - 256].name, optarg, err);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		sim_log("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)sa;
+	char host[INET_ADDRSTRLEN] = "?", peer[64];
+
+	(void)l;
+	if (salen >= (int)sizeof(*sin))
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+	snprintf(peer, sizeof(peer), "%s:%u", host, ntohs(sin->sin_port));
+	if (sim_conn_accept(arg, fd, peer) == -1) {
+		sim_log("cannot set up a connection from %s", peer);
+		close(fd);
+	}
+}
+
+static int
+start_listener(struct sim *s)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char host[64], *colon, *end;
+	unsigned long port;
+	struct sim_json j;
+
+	snprintf(host, sizeof(host), "%s", s->opt.listen);
+	colon = strrchr(host, ':');
+	if (colon == NULL) {
+		sim_log("--listen %s: expected HOST:PORT", s->opt.listen);
+		return -1;
+	}
+	*colon = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	if (*end != '\0' || end == colon + 1 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		sim_log("--listen %s: expected IPv4:PORT", s->opt.listen);
+		return -1;
+	}
+	sin.sin_port = htons((uint16_t)port);
+	s->listener = evconnlistener_new_bind(s->base, accept_cb, s,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+	    (struct sockaddr *)&sin, sizeof(sin));
+	if (s->listener == NULL) {
+		sim_log("cannot listen on %s: %s", s->opt.listen,
+		    strerror(errno));
+		return -1;
+	}
+	if (getsockname(evconnlistener_get_fd(s->listener),
+	    (struct sockaddr *)&sin, &len) == -1) {
+		sim_log("getsockname: %s", strerror(errno));
+		return -1;
+	}
+	sim_json_begin(&j, "listening");
+	sim_json_int(&j, "port", ntohs(sin.sin_port));
+	sim_json_end(&j);
+	return 0;
+}
+
+static void
+add_line(struct sim *s, const char *line, size_t len, const char *where)
+{
+	char err[160];
+
+	if (sim_mo_add_line(s, line, len, err, sizeof(err)) == -1)
+		sim_log("%s: %s", where, err);
+}
+
+static int
+load_inject(struct sim *s)
+{
+	char *line = NULL, where[4200];
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	FILE *f;
+
+	if (s->opt.inject[0] == '\0')
+		return 0;
+	if ((f = fopen(s->opt.inject, "r")) == NULL) {
+		sim_log("%s: %s", s->opt.inject, strerror(errno));
+		return -1;
+	}
+	while ((n = getline(&line, &cap, f)) != -1) {
+		snprintf(where, sizeof(where), "%s:%ld", s->opt.inject, ++lineno);
+		add_line(s, line, (size_t)n, where);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static void
+stdin_lines(struct sim *s, bool eof)
+{
+	size_t n;
+	char *line;
+
+	while ((line = evbuffer_readln(s->stdin_buf, &n,
+	    EVBUFFER_EOL_LF)) != NULL) {
+		add_line(s, line, n, "stdin");
+		free(line);
+	}
+	/* A last line without a newline still counts at EOF. */
+	if (eof && (n = evbuffer_get_length(s->stdin_buf)) > 0) {
+		line = (char *)evbuffer_pullup(s->stdin_buf, -1);
+		add_line(s, line, n, "stdin");
+		evbuffer_drain(s->stdin_buf, n);
+	}
+}
+
+/* Returns false at EOF or error: stdin is done, the simulator is not. */
+static bool
+read_stdin(struct sim *s)
+{
+	char buf[4096];
+	ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return true;
+	if (n > 0 && evbuffer_add(s->stdin_buf, buf, (size_t)n) == 0) {
+		stdin_lines(s, false);
+		return true;
+	}
+	if (n < 0)
+		sim_log("stdin: %s", strerror(errno));
+	stdin_lines(s, true);
+	return false;
+}
+
+static void
+stdin_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (!read_stdin(s))
+		event_del(s->ev_stdin);
+}
+
+/*
+ * Pipes, sockets and terminals are polled. A regular file or /dev/null
+ * cannot be (epoll refuses them) and never blocks, so it is read at once.
+ */
+static int
+start_stdin(struct sim *s)
+{
+	struct stat st;
+
+	if (s->opt.no_stdin)
+		return 0;
+	if ((s->stdin_buf = evbuffer_new()) == NULL)
+		return -1;
+	if (fstat(STDIN_FILENO, &st) == -1)
+		return 0;
+	if (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) &&
+	    !isatty(STDIN_FILENO))) {
+		while (read_stdin(s))
+			;
+		return 0;
+	}
+	s->ev_stdin = event_new(s->base, STDIN_FILENO, EV_READ | EV_PERSIST,
+	    stdin_cb, s);
+	if (s->ev_stdin == NULL || event_add(s->ev_stdin, NULL) == -1) {
+		sim_log("cannot watch stdin");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct sim *s = arg;
+
+	(void)what;
+	sim_log("%s: exiting", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	event_base_loopbreak(s->base);
+}
+
+static void
+reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	sim_conn_reap(arg);
+}
+
+static void
+free_event(struct event *ev)
+{
+	if (ev != NULL)
+		event_free(ev);
+}
+
+static void
+sim_free(struct sim *s)
+{
+	s->stopping = true;
+	while (!TAILQ_EMPTY(&s->conns))
+		sim_conn_close(TAILQ_FIRST(&s->conns), "shutdown");
+	sim_conn_reap(s);
+	sim_mo_free_list(&s->mo_queue);
+	if (s->listener != NULL)
+		evconnlistener_free(s->listener);
+	free_event(s->ev_sigint);
+	free_event(s->ev_sigterm);
+	free_event(s->ev_stdin);
+	free_event(s->ev_reap);
+	free_event(s->ev_mo_retry);
+	if (s->stdin_buf != NULL)
+		evbuffer_free(s->stdin_buf);
+	if (s->reasm != NULL)
+		reasm_free(s->reasm);
+	if (s->base != NULL)
+		event_base_free(s->base);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sim s;
+	int rc = 1;
+
+	memset(&s, 0, sizeof(s));
+	TAILQ_INIT(&s.conns);
+	TAILQ_INIT(&s.dead);
+	TAILQ_INIT(&s.mo_queue);
+	s.next_msgid = FIRST_MSGID;
+	s.mo_ref = 1;
+	if (parse_options(argc, argv, &s.opt) == -1)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((s.base = event_base_new()) == NULL ||
+	    (s.reasm = reasm_new(REASM_SETS, REASM_TIMEOUT_MS)) == NULL ||
+	    (s.ev_reap = event_new(s.base, -1, 0, reap_cb, &s)) == NULL ||
+	    sim_mo_init(&s) == -1 ||
+	    (s.ev_sigint = evsignal_new(s.base, SIGINT, signal_cb, &s)) == NULL ||
+	    (s.ev_sigterm = evsignal_new(s.base, SIGTERM, signal_cb, &s)) == NULL ||
+	    event_add(s.ev_sigint, NULL) == -1 ||
+	    event_add(s.ev_sigterm, NULL) == -1) {
+		sim_log("cannot set up the event loop");
+		goto out;
+	}
+	if (start_listener(&s) == -1 || load_inject(&s) == -1 ||
+	    start_stdin(&s) == -1)
+		goto out;
+	if (event_base_dispatch(s.base) == -1) {
+		sim_log("event loop failed");
+		goto out;
+	}
+	rc = 0;
+out:
+	sim_free(&s);
+	libevent_global_shutdown();
+	return rc;
+}

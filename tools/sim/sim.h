@@ -1,0 +1,145 @@
+/*
+ * smsc-sim: a carrier SMSC for tests, demos and benchmarks. One event loop,
+ * our proto/ codec, every observable event one JSON line on stdout. This
+ * header is private to tools/sim/.
+ */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "proto/dlr.h"
+#include "proto/pdu.h"
+#include "proto/segment.h"
+
+struct event;
+struct event_base;
+struct bufferevent;
+struct evbuffer;
+struct evconnlistener;
+struct reasm;
+
+struct sim_opts {
+	char     listen[64];             /* host:port */
+	char     system_id[16];
+	char     password[9];
+	char     inject[4096];           /* "" = none */
+	char     short_code[PDU_ADDR_MAX];
+	bool     no_stdin, dlr, dlr_no_tlv, dlr_other_form;
+	bool     msgid_dec, drop_once, no_resp;
+	enum seg_mode  mo_long;
+	enum dlr_state dlr_state;
+	long     mo_window, mo_retry_ms, drop_after, delay_ms, max_tps;
+	long     enquire_link_s, exit_after;
+	uint32_t throttle_ppm;           /* parts per million of submits */
+};
+
+enum sim_mo_kind { SIM_MO_TEXT, SIM_MO_RECEIPT };
+
+/* One deliver_sm the SMSC owes the ESME until a deliver_sm_resp ESME_ROK. */
+struct sim_mo {
+	TAILQ_ENTRY(sim_mo) entry;
+	enum sim_mo_kind kind;
+	uint8_t  part, parts;
+	unsigned attempts;
+	uint64_t not_before_ms;          /* retry delay after an error resp */
+	struct pdu pdu;                  /* sequence is set at each send */
+};
+TAILQ_HEAD(sim_mo_list, sim_mo);
+
+/* What to do once a (possibly delayed) response has been written. */
+enum sim_after { SIM_AFTER_NONE, SIM_AFTER_BOUND, SIM_AFTER_CLOSE,
+	SIM_AFTER_RECEIPT };
+
+struct sim_delayed;
+TAILQ_HEAD(sim_delayed_list, sim_delayed);
+
+struct sim_conn {
+	TAILQ_ENTRY(sim_conn) entry;
+	struct sim          *sim;
+	struct bufferevent  *bev;
+	unsigned             id;
+	char                 peer[64];
+	const char          *mode;       /* "transceiver" once bound, or NULL */
+	bool                 tx, rx;     /* may submit / may get deliver_sm */
+	bool                 pending_rx; /* rx once bind_resp is written */
+	bool                 dead;       /* closed, waiting to be reaped */
+	bool                 draining;   /* flush output, then close */
+	const char          *drain_reason;
+	uint32_t             next_seq;
+	unsigned long        rx_pdus;
+	struct sim_mo_list   outstanding;
+	long                 n_out;
+	struct sim_delayed_list delayed;
+	struct event        *delay_timer;
+	struct event        *enquire;
+};
+TAILQ_HEAD(sim_conn_list, sim_conn);
+
+struct sim {
+	struct sim_opts        opt;
+	struct event_base     *base;
+	struct evconnlistener *listener;
+	struct event          *ev_sigint, *ev_sigterm, *ev_stdin;
+	struct event          *ev_reap, *ev_mo_retry;
+	struct evbuffer       *stdin_buf;
+	struct sim_conn_list   conns, dead;
+	struct sim_mo_list     mo_queue;
+	struct reasm          *reasm;
+	unsigned               next_conn_id;
+	uint64_t               next_msgid;
+	uint64_t               throttle_acc;
+	uint64_t               tps_second;
+	long                   tps_count;
+	long                   messages;
+	bool                   dropped;
+	bool                   pumping, pump_again;
+	bool                   stopping;         /* no new sends at shutdown */
+	uint16_t               mo_ref;
+};
+
+/* main.c */
+void     sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t sim_now_ms(void);
+void     sim_message_done(struct sim *s);
+
+/* json.c: one event per line on stdout, flushed. */
+struct sim_json {
+	char   *buf;
+	size_t  len, cap;
+	bool    failed;
+};
+void sim_json_begin(struct sim_json *j, const char *event);
+void sim_json_str(struct sim_json *j, const char *key, const char *v);
+void sim_json_strn(struct sim_json *j, const char *key, const char *v,
+    size_t n);
+void sim_json_int(struct sim_json *j, const char *key, long long v);
+void sim_json_end(struct sim_json *j);
+
+/* conn.c */
+int  sim_conn_accept(struct sim *s, int fd, const char *peer);
+void sim_conn_close(struct sim_conn *c, const char *reason);
+int  sim_conn_send(struct sim_conn *c, const struct pdu *p);
+uint32_t sim_conn_next_seq(struct sim_conn *c);
+void sim_conn_respond(struct sim_conn *c, const struct pdu *r,
+    enum sim_after after, struct sim_mo *receipt);
+void sim_conn_reap(struct sim *s);
+bool sim_conn_can_receive(const struct sim_conn *c);
+
+/* submit.c */
+void sim_submit_handle(struct sim_conn *c, const struct pdu *p);
+
+/* mo.c */
+int  sim_mo_init(struct sim *s);
+int  sim_mo_add_line(struct sim *s, const char *line, size_t len, char *err,
+    size_t errlen);
+void sim_mo_enqueue(struct sim *s, struct sim_mo *mo);
+void sim_mo_pump(struct sim *s);
+void sim_mo_resp(struct sim_conn *c, const struct pdu *p);
+void sim_mo_requeue(struct sim_conn *c);
+void sim_mo_free_list(struct sim_mo_list *l);
+
+#endif

@@ -61,7 +61,7 @@ static const struct conf_key conf_keys[] = {
 	INT("smpp", "max_tps", smpp.max_tps, 0, 1000000, "0",
 	    "submit_sm per second, 0 = unlimited"),
 	INT("smpp", "enquire_link_s", smpp.enquire_link_s, 1, 3600, "30",
-	    "send enquire_link after this many idle seconds"),
+	    "enquire_link after this many seconds without a response"),
 	INT("smpp", "response_timeout_s", smpp.response_timeout_s, 1, 600,
 	    "10", "seconds to wait for any response"),
 	INT("smpp", "reconnect_min_s", smpp.reconnect_min_s, 1, 3600, "1",

@@ -88,7 +88,7 @@ struct smpp_link {
 	uint64_t             ctl_deadline;
 	uint32_t             enq_seq;      /* enquire_link in flight */
 	uint64_t             enq_deadline;
-	uint64_t             last_rx;
+	uint64_t             last_resp;    /* last response to our request */
 	uint64_t             bound_at;
 	uint64_t             drain_deadline;
 	uint64_t             throttle_until;
@@ -384,7 +384,8 @@ read_cb(struct bufferevent *bev, void *arg)
 			link_drop(l, "malformed PDU");
 			return;
 		}
-		l->last_rx = now_ms();
+		if (p.command_id & PDU_RESP_BIT)
+			l->last_resp = now_ms();
 		handle_pdu(l, &p);
 	}
 }
@@ -458,14 +459,16 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 			link_drop(l, "enquire_link timeout");
 			return;
 		}
-		if (l->enq_seq == 0 && now >= l->last_rx +
+		/* Only a response to one of our requests shows that the SMSC
+		 * still serves us; its own enquire_links do not. */
+		if (l->enq_seq == 0 && now >= l->last_resp +
 		    (uint64_t)l->cfg.enquire_link_s * 1000) {
 			l->enq_seq = next_seq(l);
 			l->enq_deadline = now + timeout_ms(l);
 			send_simple(l, PDU_ENQUIRE_LINK, ESME_OK, l->enq_seq);
 		}
 		next = l->enq_seq != 0 ? l->enq_deadline :
-		    l->last_rx + (uint64_t)l->cfg.enquire_link_s * 1000;
+		    l->last_resp + (uint64_t)l->cfg.enquire_link_s * 1000;
 		for (int i = 0; i < l->win_cap; i++) {
 			struct slot *s = &l->win[i];
 
@@ -600,11 +603,11 @@ enter_state(struct smpp_link *l, enum link_state next)
 		send_bind(l);
 		break;
 	case ST_BOUND:
-		l->bound_at = l->last_rx = now_ms();
+		l->bound_at = l->last_resp = now_ms();
 		l->throttle_until = 0;
 		l->throttle_ms = 0;
 		tbucket_init(&l->bucket, (uint32_t)l->cfg.max_tps, now_us());
-		arm(l, l->last_rx + (uint64_t)l->cfg.enquire_link_s * 1000);
+		arm(l, l->last_resp + (uint64_t)l->cfg.enquire_link_s * 1000);
 		log_info("smpp link=%s bound system_id=%s host=%s port=%d",
 		    l->name, l->system_id, l->host, l->cfg.port);
 		if (l->cb.on_bound != NULL)

@@ -10,7 +10,7 @@ use lib "$FindBin::Bin/lib";
 use SmsgwdTest;
 use Test::More;
 
-my $sim = start_sim(args => ['--enquire-link', '1']);
+my $sim = start_sim(args => ['--enquire-link', '1', '--dlr']);
 my $gw = start_gw(port => $sim->port, smpp => { enquire_link_s => 1 });
 
 my $bind = $sim->wait_type('bind', 10);
@@ -51,6 +51,12 @@ is($m->{parts}, 4, 'reply split into 4 parts');
 my @parts = grep { $_->{event} eq 'submit_sm' && ($_->{parts} // 1) == 4 } $sim->events;
 is(scalar @parts, 4, 'four submit_sm for it');
 ok(!grep({ $_->{esm_class} != 64 } @parts), 'each with a UDH (esm_class 0x40)');
+
+# Delivery receipts for what was sent come back and are parsed.
+ok($gw->wait_log(qr/receipt smsc_id=a0000000 stat=DELIVRD/, 5),
+    'a delivery receipt is parsed (id and state)');
+my @rr = grep { ($_->{kind} // '') eq 'receipt' } $sim->events('deliver_sm_resp');
+ok(@rr && !grep({ $_->{status} ne 'ESME_ROK' } @rr), 'receipts acknowledged');
 
 # enquire_link both ways: the sim sends one every second and smsgwd sends
 # its own after a second of silence.

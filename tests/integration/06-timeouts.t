@@ -46,6 +46,41 @@ ok($gw->wait_log(qr/dropped: enquire_link timeout/, 5), 'unanswered: dropped');
 my $c2 = $smsc->accept_bound(10);
 ok($c2, 'and bound again');
 
-is($gw->stop('TERM', 15), 0, 'clean stop');
+# A permanent error status fails the message with the status by name.
+$smsc->send_pdu($c2, DELIVER_SM, 0, 8, RawSmsc::deliver_body(sm => 'perm'));
+@p = $smsc->expect($c2, SUBMIT_SM, 5);
+$smsc->send_pdu($c2, SUBMIT_SM_RESP, 0x0B, $p[2]);
+ok($gw->wait_log(qr/outbox failed id=\d+ .*status=ESME_RINVDSTADR/, 5),
+    'a permanent error fails the message, status named');
+my $retried = 0;
+while (my @q = $smsc->read_pdu($c2, 1.5)) {
+    $retried = 1 if $q[0] == SUBMIT_SM;
+    $smsc->send_pdu($c2, 0x80000015, 0, $q[2]) if $q[0] == ENQUIRE_LINK;
+}
+ok(!$retried, 'and it is not retried');
+
+# SIGTERM with a submit outstanding: smsgwd waits for its response, then
+# unbinds. A text arriving meanwhile is refused with a temporary error so
+# the SMSC keeps it.
+$smsc->send_pdu($c2, DELIVER_SM, 0, 9, RawSmsc::deliver_body(sm => 'last'));
+@p = $smsc->expect($c2, SUBMIT_SM, 5);
+my $pending = $p[2];
+kill 'TERM', $gw->pid;
+ok($gw->wait_log(qr/stopping: no new texts/, 5), 'stop begins');
+$smsc->send_pdu($c2, DELIVER_SM, 0, 10, RawSmsc::deliver_body(sm => 'late'));
+@p = $smsc->expect($c2, DELIVER_SM_RESP, 5);
+is($p[1], 0x64, 'a text during the stop gets ESME_RX_T_APPN');
+my $unbound_early = 0;
+while (my @q = $smsc->read_pdu($c2, 0.3)) {
+    $unbound_early = 1 if $q[0] == 0x00000006;
+    $smsc->send_pdu($c2, 0x80000015, 0, $q[2]) if $q[0] == ENQUIRE_LINK;
+}
+ok(!$unbound_early, 'no unbind while a submit is outstanding');
+$smsc->send_pdu($c2, SUBMIT_SM_RESP, 0, $pending, "m9\0");
+@p = $smsc->expect($c2, 0x00000006, 5);
+ok(@p, 'unbind once the window is empty');
+$smsc->send_pdu($c2, 0x80000006, 0, $p[2]);
+is($gw->stop('TERM', 15), 0, 'clean stop, exit 0');
+like($gw->log_text, qr/outbox sent id=\d+ .*smsc_ids=m9/, 'the last reply counted as sent');
 unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
 done_testing;

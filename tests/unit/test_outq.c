@@ -1,0 +1,241 @@
+/* daemon/outq: priority classes, segment PDUs, transient vs permanent
+ * outcomes, retry timing, message completion. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "daemon/outq.h"
+#include "daemon/smpp_link.h"
+#include "proto/charset.h"
+
+static struct outq_msg_info last;
+static char last_ids[256];
+static int finals;
+
+static void
+on_final(void *arg, const struct outq_msg_info *m)
+{
+	(void)arg;
+	last = *m;
+	snprintf(last_ids, sizeof(last_ids), "%s", m->message_ids);
+	last.message_ids = last_ids;
+	finals++;
+}
+
+static struct pdu_addr src = { 0, 0, "10659000" };
+static struct pdu_addr dst = { 1, 1, "8613800138000" };
+
+static int
+setup(void **state)
+{
+	*state = outq_new(SEG_UDH, 1, on_final, NULL);
+	finals = 0;
+	memset(&last, 0, sizeof(last));
+	return *state == NULL;
+}
+
+static int
+teardown(void **state)
+{
+	outq_free(*state);
+	return 0;
+}
+
+static void
+test_replies_before_notifications(void **state)
+{
+	struct outq *q = *state;
+	char err[100];
+	struct outq_seg *s;
+	struct pdu p;
+
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 1, &src, &dst, "notice",
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 2, &src, &dst, "reply", err,
+	    sizeof(err)), 0);
+	assert_int_equal(outq_waiting(q), 2);
+	s = outq_next(q, 0);
+	outq_seg_pdu(s, &p);
+	assert_int_equal(p.sm_len, 5);
+	assert_memory_equal(p.sm, "reply", 5);
+	assert_string_equal(p.dst.addr, "8613800138000");
+	assert_int_equal(p.dst.ton, 1);
+	assert_string_equal(p.src.addr, "10659000");
+	assert_int_equal(p.registered_delivery, 1);
+	assert_int_equal(p.data_coding, DCS_GSM7);
+	outq_done(q, s, ESME_OK, "m2", 0);
+	assert_int_equal(finals, 1);
+	assert_int_equal(last.id, 2);
+	assert_int_equal(last.ok, 1);
+	assert_string_equal(last.message_ids, "m2");
+	s = outq_next(q, 0);
+	outq_seg_pdu(s, &p);
+	assert_memory_equal(p.sm, "notice", 6);
+	outq_done(q, s, ESME_OK, "m1", 0);
+	assert_null(outq_next(q, 0));
+	assert_int_equal(outq_waiting(q), 0);
+	assert_int_equal(outq_inflight(q), 0);
+}
+
+/* A message is done when all its parts are; ids in part order. */
+static void
+test_multipart_completion(void **state)
+{
+	struct outq *q = *state;
+	char err[100], text[400];
+	struct outq_seg *s[3];
+	struct pdu p;
+
+	memset(text, 'a', 300);
+	text[300] = '\0';
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 9, &src, &dst, text, err,
+	    sizeof(err)), 0);
+	for (int i = 0; i < 2; i++) {
+		s[i] = outq_next(q, 0);
+		assert_non_null(s[i]);
+		outq_seg_pdu(s[i], &p);
+		assert_int_equal(p.esm_class, 0x40);
+		assert_int_equal(p.sm[5], i + 1);
+	}
+	assert_null(outq_next(q, 0));
+	outq_done(q, s[1], ESME_OK, "b", 0);
+	assert_int_equal(finals, 0);
+	outq_done(q, s[0], ESME_OK, "a", 0);
+	assert_int_equal(finals, 1);
+	assert_int_equal(last.parts, 2);
+	assert_string_equal(last.message_ids, "a b");
+}
+
+static void
+test_transient_retries_permanent_fails(void **state)
+{
+	struct outq *q = *state;
+	char err[100];
+	struct outq_seg *s;
+
+	assert_true(outq_transient(ESME_THROTTLED));
+	assert_true(outq_transient(ESME_MSGQFUL));
+	assert_true(outq_transient(SMPP_LINK_TIMEOUT));
+	assert_true(outq_transient(SMPP_LINK_LOST));
+	assert_false(outq_transient(0x0B));          /* ESME_RINVDSTADR */
+	assert_false(outq_transient(SMPP_LINK_ENCODE));
+
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 3, &src, &dst, "x", err,
+	    sizeof(err)), 0);
+	/* Throttled and link loss: next in line again at once. */
+	s = outq_next(q, 1000);
+	outq_done(q, s, ESME_THROTTLED, NULL, 1000);
+	s = outq_next(q, 1000);
+	assert_non_null(s);
+	outq_done(q, s, SMPP_LINK_LOST, NULL, 1000);
+	s = outq_next(q, 1000);
+	assert_non_null(s);
+	/* A timeout waits 2^(attempts - 1) s: this was attempt 3, so 4 s. */
+	outq_done(q, s, SMPP_LINK_TIMEOUT, NULL, 1000);
+	assert_null(outq_next(q, 1000));
+	assert_int_equal(outq_wait_ms(q, 1000), 4 * 1000);
+	s = outq_next(q, 5000);
+	assert_non_null(s);
+	assert_int_equal(finals, 0);
+	/* A permanent status fails the message with that status. */
+	outq_done(q, s, 0x0B, NULL, 5000);
+	assert_int_equal(finals, 1);
+	assert_int_equal(last.ok, 0);
+	assert_int_equal(last.status, 0x0B);
+	assert_int_equal(outq_wait_ms(q, 5000), UINT64_MAX);
+}
+
+/* Retry backoff after timeouts: 1, 2, 4 s … capped at 60 s. */
+static void
+test_timeout_backoff_caps(void **state)
+{
+	struct outq *q = *state;
+	char err[100];
+	struct outq_seg *s;
+	uint64_t now = 0, waited = 0;
+
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 4, &src, &dst, "y", err,
+	    sizeof(err)), 0);
+	for (int i = 0; i < 10; i++) {
+		s = outq_next(q, now);
+		assert_non_null(s);
+		outq_done(q, s, SMPP_LINK_TIMEOUT, NULL, now);
+		waited = outq_wait_ms(q, now);
+		now += waited;
+	}
+	assert_int_equal(waited, 60000);
+	s = outq_next(q, now);
+	outq_done(q, s, ESME_OK, "z", now);
+	assert_int_equal(last.ok, 1);
+}
+
+/* Unsendable text: an error, nothing queued. Unicode picks UCS-2. */
+static void
+test_push_errors_and_ucs2(void **state)
+{
+	struct outq *q = *state;
+	char err[100];
+	struct outq_seg *s;
+	struct pdu p;
+
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 5, &src, &dst, "\xff\xfe",
+	    err, sizeof(err)), -1);
+	assert_int_equal(outq_waiting(q), 0);
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 6, &src, &dst, "查询", err,
+	    sizeof(err)), 0);
+	s = outq_next(q, 0);
+	outq_seg_pdu(s, &p);
+	assert_int_equal(p.data_coding, DCS_UCS2);
+	assert_int_equal(p.sm_len, 4);
+	outq_done(q, s, ESME_OK, "u", 0);
+}
+
+/* SAR mode puts the reference in TLVs; freeing with work queued and in
+ * flight (handed back first) leaks nothing. */
+static void
+test_sar_and_free_with_work(void **state)
+{
+	struct outq *q = outq_new(SEG_SAR, 0, on_final, NULL);
+	char err[100], text[400];
+	struct outq_seg *s;
+	struct pdu p;
+
+	(void)state;
+	memset(text, 'b', 200);
+	text[200] = '\0';
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 7, &src, &dst, text, err,
+	    sizeof(err)), 0);
+	s = outq_next(q, 0);
+	outq_seg_pdu(s, &p);
+	assert_int_equal(p.tlvs & PDU_HAS_SAR, PDU_HAS_SAR);
+	assert_int_equal(p.sar_total, 2);
+	assert_int_equal(p.sar_seq, 1);
+	assert_int_equal(p.esm_class, 0);
+	assert_int_equal(p.registered_delivery, 0);
+	outq_done(q, s, SMPP_LINK_LOST, NULL, 0);
+	outq_free(q);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_replies_before_notifications,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multipart_completion, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_transient_retries_permanent_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_backoff_caps, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_push_errors_and_ucs2, setup,
+		    teardown),
+		cmocka_unit_test(test_sar_and_free_with_work),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -35,6 +35,7 @@ PROTO_SRC   := $(wildcard proto/*.c)
 PARSERS_SRC := $(wildcard parsers/*.c)
 DAEMON_SRC  := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 SIM_SRC     := $(wildcard tools/sim/*.c)
+CTL_SRC     := $(wildcard tools/ctl/*.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 # V=1 shows full command lines.
@@ -54,7 +55,7 @@ UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all deps test check run clean bench fuzz
 .SECONDARY:
-all: $(BUILD)/smsgwd $(BUILD)/smsc-sim
+all: $(BUILD)/smsgwd $(BUILD)/smsc-sim $(if $(CTL_SRC),$(BUILD)/smsgwctl)
 
 deps:
 	@tools/deps.sh
@@ -79,6 +80,10 @@ $(BUILD)/smsgwd: $(call obj,daemon/main.c) $(LIBS_ALL)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/smsc-sim: $(call obj,$(SIM_SRC)) $(LIBPROTO)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/smsgwctl: $(call obj,$(CTL_SRC)) $(LIBS_ALL)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -37,6 +37,8 @@ static const char *const long_names[] = { "udh", "sar", "payload", NULL };
 	{ s, k, CT_STR, OFF(f), SZ(f), req, 0, d, NULL, h }
 #define ENUM(s, k, f, n, d, h) \
 	{ s, k, CT_ENUM, OFF(f), 0, 0, 0, d, n, h }
+#define PATH(s, k, f, d, h) \
+	{ s, k, CT_PATH, OFF(f), SZ(f), 0, 0, d, NULL, h }
 
 static const struct conf_key conf_keys[] = {
 	STR("smpp", "host", smpp.host, 1, "127.0.0.1",
@@ -72,6 +74,18 @@ static const struct conf_key conf_keys[] = {
 	    "how long texts are split: UDH, SAR TLVs or message_payload"),
 	INT("smpp", "registered_delivery", smpp.registered_delivery, 0, 1,
 	    "1", "ask the SMSC for delivery receipts"),
+	PATH("store", "path", store.path, "smsgwd.db",
+	    "the SQLite database file"),
+	PATH("parsers", "patterns", parsers.patterns, "patterns.conf",
+	    "intent patterns: one 'intent lang regex' per line"),
+	PATH("templates", "path", templates.path, "templates.conf",
+	    "reply templates: intent.outcome.lang = text"),
+	INT("limits", "per_sender_per_hour", limits.per_sender_per_hour, 0,
+	    100000, "10", "texts answered per sender per hour, 0 = no limit"),
+	INT("limits", "max_text_chars", limits.max_text_chars, 1, 100000,
+	    "500", "longer texts are answered with the hint, not matched"),
+	STR("locale", "country_code", locale.country_code, 0, "86",
+	    "country code stripped before numbers are compared"),
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -298,6 +312,12 @@ conf_check(struct parse_state *ps)
 		    k->def == NULL)
 			perr(ps, 0, "[%s] %s is required", k->section, k->name);
 	}
+	if (c->locale.country_code[0] == '\0' ||
+	    strspn(c->locale.country_code, "0123456789") !=
+	    strlen(c->locale.country_code))
+		perr(ps, key_line(ps, "locale", "country_code"),
+		    "[locale] country_code: '%s' is not 1-4 digits",
+		    c->locale.country_code);
 	if (c->smpp.reconnect_max_s < c->smpp.reconnect_min_s)
 		perr(ps, key_line(ps, "smpp", "reconnect_max_s"),
 		    "[smpp] reconnect_max_s (%d) is below reconnect_min_s (%d)",

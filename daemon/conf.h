@@ -36,6 +36,22 @@ struct conf {
 	char path[PATH_MAX];         /* the file as given */
 	char dir[PATH_MAX];          /* its folder, for relative paths */
 	struct conf_smpp smpp;
+	struct {
+		char path[PATH_MAX];     /* the SQLite database */
+	} store;
+	struct {
+		char patterns[PATH_MAX]; /* intent patterns file */
+	} parsers;
+	struct {
+		char path[PATH_MAX];     /* reply templates file */
+	} templates;
+	struct {
+		int per_sender_per_hour; /* texts answered per sender per hour */
+		int max_text_chars;      /* longer texts get the hint */
+	} limits;
+	struct {
+		char country_code[5];    /* stripped as +CC, 00CC, CC */
+	} locale;
 };
 
 /*

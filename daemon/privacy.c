@@ -1,0 +1,78 @@
+/* Masking and phone-number normalisation (DOMAIN.md, privacy rules). */
+#include "daemon/privacy.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+void
+mask_name(const char *s, char *out, size_t cap)
+{
+	size_t n = 1;
+	unsigned char c = (unsigned char)s[0];
+
+	if (cap == 0)
+		return;
+	if (c == '\0') {
+		snprintf(out, cap, "*");
+		return;
+	}
+	/* Length of the first UTF-8 sequence; stops at a NUL. */
+	if (c >= 0xF0)
+		n = 4;
+	else if (c >= 0xE0)
+		n = 3;
+	else if (c >= 0xC0)
+		n = 2;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] == '\0')
+			n = i;
+	snprintf(out, cap, "%.*s*", (int)n, s);
+}
+
+void
+mask_msisdn(const char *m, char *out, size_t cap)
+{
+	size_t n = strlen(m);
+
+	if (n <= 7)
+		snprintf(out, cap, "****");
+	else
+		snprintf(out, cap, "%.3s****%s", m, m + n - 4);
+}
+
+int
+msisdn_national(const char *in, const char *cc, char *out, size_t cap)
+{
+	const char *p = in;
+	size_t cclen = strlen(cc), n;
+
+	if (*p == '+')
+		p++;
+	for (const char *q = p; *q != '\0'; q++)
+		if (!isdigit((unsigned char)*q))
+			return -1;
+	/* 00CC… is an international prefix; a leading CC only counts when
+	 * a full national number (at least 7 digits) follows it. */
+	if (strncmp(p, "00", 2) == 0 && strncmp(p + 2, cc, cclen) == 0)
+		p += 2 + cclen;
+	else if (cclen > 0 && strncmp(p, cc, cclen) == 0 &&
+	    strlen(p + cclen) >= 7 && (in[0] == '+' || strlen(p + cclen) >= 11))
+		p += cclen;
+	n = strlen(p);
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(out, p, n + 1);
+	return 0;
+}
+
+int
+msisdn_same(const char *a, const char *b, const char *cc)
+{
+	char na[32], nb[32];
+
+	if (msisdn_national(a, cc, na, sizeof(na)) == -1 ||
+	    msisdn_national(b, cc, nb, sizeof(nb)) == -1)
+		return 0;
+	return strcmp(na, nb) == 0;
+}

@@ -3,11 +3,10 @@
  * conf_keys[]: parsing, defaults, range checks and documentation follow.
  */
 #include "daemon/conf.h"
+#include "daemon/inifile.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,48 +89,12 @@ static const struct conf_key conf_keys[] = {
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
 struct parse_state {
-	struct conf *c;
-	const char  *name;           /* file name for messages */
-	FILE        *fp;
-	const char  *text;           /* or the string being read */
-	int          line;
-	int          nerr;
-	int          seen_line[NKEYS];
-	char        *errs;
-	size_t       errlen, errused;
+	struct conf    *c;
+	struct errlist  e;
+	int             seen_line[NKEYS];
 };
 
-static void
-perr(struct parse_state *ps, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-perr(struct parse_state *ps, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	ps->nerr++;
-	if (ps->errs == NULL || ps->errused + 1 >= ps->errlen)
-		return;
-	if (line > 0)
-		n = snprintf(ps->errs + ps->errused, ps->errlen - ps->errused,
-		    "%s:%d: ", ps->name, line);
-	else
-		n = snprintf(ps->errs + ps->errused, ps->errlen - ps->errused,
-		    "%s: ", ps->name);
-	if (n > 0 && (size_t)n < ps->errlen - ps->errused)
-		ps->errused += (size_t)n;
-	va_start(ap, fmt);
-	n = vsnprintf(ps->errs + ps->errused, ps->errlen - ps->errused, fmt, ap);
-	va_end(ap);
-	if (n > 0 && (size_t)n < ps->errlen - ps->errused)
-		ps->errused += (size_t)n;
-	if (ps->errused + 1 < ps->errlen) {
-		ps->errs[ps->errused++] = '\n';
-		ps->errs[ps->errused] = '\0';
-	}
-}
+#define perr(ps, line, ...) errlist_add(&(ps)->e, line, __VA_ARGS__)
 
 static int
 set_value(struct parse_state *ps, const struct conf_key *k, const char *v,
@@ -192,7 +155,8 @@ set_value(struct parse_state *ps, const struct conf_key *k, const char *v,
 }
 
 static int
-handler(void *user, const char *section, const char *name, const char *value)
+handler(void *user, int line, const char *section, const char *name,
+    const char *value)
 {
 	struct parse_state *ps = user;
 	bool known_section = false;
@@ -206,79 +170,21 @@ handler(void *user, const char *section, const char *name, const char *value)
 		if (strcmp(k->name, name) != 0)
 			continue;
 		if (ps->seen_line[i]) {
-			perr(ps, ps->line, "[%s] %s: set twice (first on line "
+			perr(ps, line, "[%s] %s: set twice (first on line "
 			    "%d)", section, name, ps->seen_line[i]);
 			return 0;
 		}
-		ps->seen_line[i] = ps->line;
-		if (set_value(ps, k, value, ps->line) == -1) {
+		ps->seen_line[i] = line;
+		if (set_value(ps, k, value, line) == -1) {
 			return 0;
 		}
 		return 1;
 	}
 	if (known_section)
-		perr(ps, ps->line, "[%s] %s: unknown key", section, name);
+		perr(ps, line, "[%s] %s: unknown key", section, name);
 	else
-		perr(ps, ps->line, "[%s]: unknown section", section);
+		perr(ps, line, "[%s]: unknown section", section);
 	return 0;
-}
-
-/* Blank, comment, [section] or key = value: what inih accepts. */
-static int
-line_well_formed(const char *s)
-{
-	s += strspn(s, " \t\r\n");
-	if (*s == '\0' || *s == ';' || *s == '#')
-		return 1;
-	if (*s == '[')
-		return strchr(s, ']') != NULL;
-	return strpbrk(s, "=:") != NULL && *s != '=' && *s != ':';
-}
-
-/* An ini_reader that counts lines, so every message can name its line. */
-static char *
-reader(char *str, int num, void *stream)
-{
-	struct parse_state *ps = stream;
-	size_t len;
-
-	if (ps->fp != NULL) {
-		if (fgets(str, num, ps->fp) == NULL)
-			return NULL;
-	} else {
-		const char *nl;
-
-		if (*ps->text == '\0')
-			return NULL;
-		nl = strchr(ps->text, '\n');
-		len = nl ? (size_t)(nl - ps->text) + 1 : strlen(ps->text);
-		if (len >= (size_t)num)
-			len = (size_t)num - 1;
-		memcpy(str, ps->text, len);
-		str[len] = '\0';
-		ps->text += len;
-	}
-	ps->line++;
-	len = strlen(str);
-	if (len == (size_t)num - 1 && str[len - 1] != '\n') {
-		int ch;
-
-		perr(ps, ps->line, "line longer than %d characters", num - 3);
-		/* Skip the rest of the physical line. */
-		if (ps->fp != NULL) {
-			while ((ch = fgetc(ps->fp)) != EOF && ch != '\n')
-				;
-		} else {
-			while (*ps->text != '\0' && *ps->text++ != '\n')
-				;
-		}
-		str[0] = '\0';
-	} else if (!line_well_formed(str)) {
-		perr(ps, ps->line, "syntax error (expected [section] or "
-		    "key = value)");
-		str[0] = '\0';   /* reported here; inih need not see it */
-	}
-	return str;
 }
 
 static void
@@ -325,8 +231,8 @@ conf_check(struct parse_state *ps)
 }
 
 static int
-conf_run(struct conf *c, const char *name, FILE *fp, const char *text,
-    char *errs, size_t errlen)
+conf_run(struct conf *c, const char *name, const char *text, char *errs,
+    size_t errlen)
 {
 	struct parse_state ps;
 	char tmp[PATH_MAX];
@@ -334,53 +240,29 @@ conf_run(struct conf *c, const char *name, FILE *fp, const char *text,
 	memset(c, 0, sizeof(*c));
 	memset(&ps, 0, sizeof(ps));
 	ps.c = c;
-	ps.name = name;
-	ps.fp = fp;
-	ps.text = text;
-	ps.errs = errs;
-	ps.errlen = errlen;
-	if (errs != NULL && errlen > 0)
-		errs[0] = '\0';
+	errlist_init(&ps.e, name, errs, errlen);
 	snprintf(c->path, sizeof(c->path), "%s", name);
 	snprintf(tmp, sizeof(tmp), "%s", name);
 	snprintf(c->dir, sizeof(c->dir), "%s", dirname(tmp));
 
-	/* Values are literal: a '#' or ';' in a password stays in it. */
-	ini_allow_inline_comments = false;
-	ini_allow_multiline = false;
-
 	conf_defaults(&ps);
-	/* Syntax and semantics are reported as they are read, so inih's
-	 * "first bad line" result adds nothing beyond allocation failure. */
-	if (ini_parse_stream(reader, &ps, handler, &ps) < 0)
-		perr(&ps, 0, "out of memory while parsing");
+	if (inifile_parse(name, text, handler, &ps, &ps.e) == -1)
+		return ps.e.count;
 	conf_check(&ps);
-	return ps.nerr;
+	return ps.e.count;
 }
 
 int
 conf_load(struct conf *c, const char *path, char *errs, size_t errlen)
 {
-	FILE *fp = fopen(path, "r");
-	int n;
-
-	if (fp == NULL) {
-		memset(c, 0, sizeof(*c));
-		if (errs != NULL)
-			snprintf(errs, errlen, "%s: cannot open: %s\n", path,
-			    strerror(errno));
-		return 1;
-	}
-	n = conf_run(c, path, fp, NULL, errs, errlen);
-	fclose(fp);
-	return n;
+	return conf_run(c, path, NULL, errs, errlen);
 }
 
 int
 conf_load_string(struct conf *c, const char *name, const char *text,
     char *errs, size_t errlen)
 {
-	return conf_run(c, name, NULL, text, errs, errlen);
+	return conf_run(c, name, text, errs, errlen);
 }
 
 void

@@ -1,29 +1,48 @@
 /*
- * Gateway: owns the links, the reassembly table and the send queue, and
- * pumps segments into the transmitting link whenever it has room.
+ * Gateway: owns the links, the store, the pipeline, the reassembly table and
+ * the send queue. Texts read in one go form a batch handled in one
+ * transaction; only after its commit are they acknowledged (deliver_sm_resp)
+ * and their replies queued, so an acknowledged text always has its reply on
+ * disk. Segments are pumped into the transmitting link whenever it has room.
  */
 #include "daemon/gateway.h"
 
-#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
+#include <sqlite3.h>
 
 #include "daemon/conf.h"
+#include "daemon/inbound.h"
 #include "daemon/log.h"
 #include "daemon/outq.h"
+#include "daemon/privacy.h"
 #include "daemon/smpp_link.h"
-#include "proto/charset.h"
-#include "proto/dlr.h"
+#include "daemon/store.h"
 #include "proto/reasm.h"
-#include "proto/udh.h"
 
 /* Incomplete concatenated texts are dropped after this long. */
 #define REASM_TIMEOUT_MS (10 * 60 * 1000)
 #define REASM_MAX_SETS   10000
+/* deliver_sm handled per transaction at most (one commit, one fsync). */
+#define BATCH_MAX        64
+/* How long a commit may wait for another process's write lock. */
+#define DAEMON_BUSY_MS   250
+
+/* One deliver_sm waiting for its batch to commit. */
+struct pending {
+	struct smpp_link *link;
+	uint64_t          token;
+	uint32_t          status;     /* deliver_sm_resp status if committed */
+	int               has_text;   /* wrote to the store in this batch */
+	struct pdu_addr   to;
+	int64_t           out_id;
+	char             *reply;      /* queued after the commit */
+};
 
 struct gateway {
 	struct event_base *base;
@@ -33,6 +52,14 @@ struct gateway {
 	struct event      *reasm_timer;
 	struct outq       *outq;
 	struct event      *pump_timer;
+	struct store      *store;
+	struct pipeline   *pipeline;
+	char               country_code[5];
+	char               store_path[PATH_MAX];
+	struct pending     batch[BATCH_MAX];
+	int                nbatch;
+	int                in_txn;
+	int                batch_failed;
 	struct event      *stop_timer;
 	int                stopping;
 	int                running;    /* links not stopped yet */
@@ -47,19 +74,10 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/*
- * Phone numbers in logs keep their first 3 and last 4 digits
- * (138****8000): enough to follow a conversation, not to dial it.
- */
 static const char *
 mask_addr(const char *a, char *buf, size_t len)
 {
-	size_t n = strlen(a);
-
-	if (n <= 7)
-		snprintf(buf, len, "%s", n > 4 ? "****" : a);
-	else
-		snprintf(buf, len, "%.3s****%s", a, a + n - 4);
+	mask_msisdn(a, buf, len);
 	return buf;
 }
 
@@ -118,179 +136,135 @@ on_final(void *arg, const struct outq_msg_info *m)
 		    smpp_link_status_name(m->status));
 }
 
+static void
+queue_reply(struct gateway *g, const struct pdu_addr *to, int64_t id,
+    const char *text)
+{
+	struct pdu_addr src;
+	char err[200], a[32];
+
+	memset(&src, 0, sizeof(src));
+	src.ton = (uint8_t)g->smpp.source_ton;
+	src.npi = (uint8_t)g->smpp.source_npi;
+	snprintf(src.addr, sizeof(src.addr), "%s", g->smpp.source_addr);
+	if (outq_push(g->outq, OUTQ_REPLY, (uint64_t)id, &src, to, text, err,
+	    sizeof(err)) == -1)
+		log_err("reply id=%lld to=%s not queued: %s", (long long)id,
+		    mask_addr(to->addr, a, sizeof(a)), err);
+}
+
+static void
+batch_clear(struct gateway *g)
+{
+	for (int i = 0; i < g->nbatch; i++)
+		free(g->batch[i].reply);
+	g->nbatch = 0;
+	g->batch_failed = 0;
+}
+
+/*
+ * Commits the batch, then answers every deliver_sm in it and queues the
+ * replies. If the commit fails (disk full, read-only), the texts are
+ * refused with a temporary error: the SMSC keeps them and delivers again.
+ */
+static void
+batch_flush(struct gateway *g)
+{
+	char err[256] = "";
+	int ok = 1;
+
+	if (g->nbatch == 0)
+		return;
+	if (g->in_txn) {
+		if (g->batch_failed || store_commit(g->store, err,
+		    sizeof(err)) == -1) {
+			store_rollback(g->store);
+			ok = 0;
+			log_err("store: batch of %d not committed%s%s; texts "
+			    "refused for the SMSC to retry", g->nbatch,
+			    err[0] ? ": " : "", err);
+		}
+		g->in_txn = 0;
+	}
+	for (int i = 0; i < g->nbatch; i++) {
+		struct pending *p = &g->batch[i];
+
+		smpp_link_ack(p->link, p->token, !ok && p->has_text ?
+		    ESME_X_T_APPN : p->status);
+	}
+	for (int i = 0; ok && i < g->nbatch; i++)
+		if (g->batch[i].reply != NULL)
+			queue_reply(g, &g->batch[i].to, g->batch[i].out_id,
+			    g->batch[i].reply);
+	batch_clear(g);
+	pump(g);
+}
+
+/* The link went down with texts uncommitted: forget them; the SMSC never
+ * saw them acknowledged and will deliver them again. */
+static void
+batch_abort(struct gateway *g)
+{
+	if (g->nbatch == 0)
+		return;
+	if (g->in_txn)
+		store_rollback(g->store);
+	g->in_txn = 0;
+	log_warn("link lost with %d texts unacknowledged; the SMSC will "
+	    "deliver them again", g->nbatch);
+	batch_clear(g);
+}
+
 /* 1 if we may answer this sender at all (DOMAIN.md: never an alphanumeric
  * sender, never our own short code). */
 static int
 repliable(const struct gateway *g, const struct pdu_addr *a)
 {
+	char mine[24], theirs[24];
+
 	if (a->ton == 5 || a->addr[0] == '\0')
+		return 0;
+	if (msisdn_national(a->addr, g->country_code, theirs,
+	    sizeof(theirs)) == -1)
 		return 0;
 	if (strcmp(a->addr, g->smpp.source_addr) == 0)
 		return 0;
-	for (const char *p = a->addr; *p != '\0'; p++)
-		if (!isdigit((unsigned char)*p) && !(p == a->addr && *p == '+'))
-			return 0;
+	if (msisdn_national(g->smpp.source_addr, g->country_code, mine,
+	    sizeof(mine)) == 0 && strcmp(mine, theirs) == 0)
+		return 0;
 	return 1;
 }
 
-int
-gateway_reply(struct gateway *g, const struct inbound *in, const char *text)
+static void
+handle_text(struct gateway *g, struct pending *pd, const struct inbound *in)
 {
-	struct pdu_addr src;
-	char err[200], a[32];
-	static uint64_t next_id = 1;
+	struct reply r;
+	char err[256] = "", a[32];
 
-	if (!repliable(g, &in->src)) {
-		log_info("reply suppressed to=%s ton=%u: not a phone number "
-		    "we answer", mask_addr(in->src.addr, a, sizeof(a)),
-		    in->src.ton);
-		return -1;
+	if (!g->in_txn) {
+		if (store_begin(g->store, err, sizeof(err)) == -1) {
+			log_err("store: cannot begin: %s", err);
+			g->batch_failed = 1;
+		} else {
+			g->in_txn = 1;
+		}
 	}
-	memset(&src, 0, sizeof(src));
-	src.ton = (uint8_t)g->smpp.source_ton;
-	src.npi = (uint8_t)g->smpp.source_npi;
-	snprintf(src.addr, sizeof(src.addr), "%s", g->smpp.source_addr);
-	if (outq_push(g->outq, OUTQ_REPLY, next_id++, &src, &in->src, text,
-	    err, sizeof(err)) == -1) {
-		log_err("reply not queued to=%s: %s",
+	pd->has_text = 1;
+	if (g->batch_failed)
+		return;
+	if (pipeline_handle(g->pipeline, in, repliable(g, &in->src), time(NULL),
+	    &r, err, sizeof(err)) == -1) {
+		log_err("store: text from=%s not handled: %s",
 		    mask_addr(in->src.addr, a, sizeof(a)), err);
-		return -1;
-	}
-	/* Sent from the next pump, after the deliver_sm_resp. */
-	return 0;
-}
-
-/*
- * The text handler until the pipeline lands: a fixed acknowledgement that
- * quotes the text, so charset and segmentation can be seen end to end.
- */
-static void
-handle_text(struct gateway *g, const struct inbound *in)
-{
-	static const char prefix[] = "smsgwd received: ";
-	size_t n = sizeof(prefix) + in->len;
-	char *reply = malloc(n);
-
-	if (reply == NULL) {
-		log_err("out of memory for a reply");
+		g->batch_failed = 1;
 		return;
 	}
-	snprintf(reply, n, "%s%s", prefix, in->text);
-	(void)gateway_reply(g, in, reply);
-	free(reply);
-}
-
-static void
-handle_receipt(struct gateway *g, const struct pdu *p)
-{
-	struct dlr d;
-	char err[200];
-
-	(void)g;
-	if (dlr_parse(p, &d, err, sizeof(err)) == -1) {
-		log_warn("receipt unreadable: %s", err);
+	if (!r.send)
 		return;
-	}
-	log_info("receipt smsc_id=%s stat=%s err=%d", d.id,
-	    dlr_state_name(d.state), d.err);
-}
-
-/* Decodes a whole text and hands it on. Returns the deliver_sm_resp
- * status: a text that can never be decoded is refused for good. */
-static uint32_t
-finish_text(struct gateway *g, const struct pdu *p, uint8_t dcs,
-    const uint8_t *data, size_t len, int parts)
-{
-	enum charset cs;
-	struct inbound in;
-	char err[200], a[32], *text;
-	size_t cap;
-	int n;
-
-	if (charset_from_dcs(dcs, &cs, err, sizeof(err)) == -1 ||
-	    cs == CS_BINARY) {
-		log_warn("inbound from=%s refused: %s", mask_addr(p->src.addr,
-		    a, sizeof(a)), cs == CS_BINARY ? "binary message" : err);
-		return ESME_X_P_APPN;
-	}
-	cap = charset_utf8_bound(cs, len) + 1;
-	if ((text = malloc(cap)) == NULL)
-		return ESME_X_T_APPN;
-	n = charset_decode(cs, data, len, text, cap, err, sizeof(err));
-	if (n < 0) {
-		log_warn("inbound from=%s refused: %s",
-		    mask_addr(p->src.addr, a, sizeof(a)), err);
-		free(text);
-		return ESME_X_P_APPN;
-	}
-	memset(&in, 0, sizeof(in));
-	in.src = p->src;
-	in.dst = p->dst;
-	in.data_coding = dcs;
-	in.parts = parts;
-	in.text = text;
-	in.len = (size_t)n;
-	log_info("inbound from=%s dcs=0x%02x parts=%d chars_bytes=%d",
-	    mask_addr(p->src.addr, a, sizeof(a)), dcs, parts, n);
-	handle_text(g, &in);
-	free(text);
-	return ESME_OK;
-}
-
-static uint32_t
-handle_mo(struct gateway *g, const struct pdu *p)
-{
-	const uint8_t *data = p->sm;
-	size_t len = p->sm_len, hdr = 0;
-	struct udh_concat cc = { 0 };
-	struct reasm_msg whole;
-	char err[200], a[32];
-	uint32_t status;
-	int rc;
-
-	if (p->tlvs & PDU_HAS_PAYLOAD) {
-		data = p->payload;
-		len = p->payload_len;
-	}
-	if (p->esm_class & PDU_ESM_UDHI) {
-		if (udh_parse(data, len, &cc, &hdr, err, sizeof(err)) == -1) {
-			log_warn("inbound from=%s refused: %s",
-			    mask_addr(p->src.addr, a, sizeof(a)), err);
-			return ESME_X_P_APPN;
-		}
-		data += hdr;
-		len -= hdr;
-	} else if ((p->tlvs & PDU_HAS_SAR) && p->sar_total > 1) {
-		cc.present = 1;
-		cc.ref = p->sar_ref;
-		cc.total = p->sar_total;
-		cc.seq = p->sar_seq;
-	}
-	if (!cc.present || cc.total <= 1)
-		return finish_text(g, p, p->data_coding, data, len, 1);
-
-	rc = reasm_add(g->reasm, p->src.addr, p->dst.addr, cc.ref, cc.total,
-	    cc.seq, p->data_coding, data, len, now_ms(), &whole, err,
-	    sizeof(err));
-	switch (rc) {
-	case REASM_PENDING:
-	case REASM_DUPLICATE:
-		if (!evtimer_pending(g->reasm_timer, NULL)) {
-			struct timeval tv = { 1, 0 };
-
-			evtimer_add(g->reasm_timer, &tv);
-		}
-		return ESME_OK;
-	case REASM_COMPLETE:
-		status = finish_text(g, p, whole.data_coding, whole.data,
-		    whole.len, whole.total);
-		free(whole.data);
-		return status;
-	default:
-		log_warn("inbound from=%s part refused: %s",
-		    mask_addr(p->src.addr, a, sizeof(a)), err);
-		return ESME_X_P_APPN;
-	}
+	pd->to = in->src;
+	pd->out_id = r.out_id;
+	if ((pd->reply = strdup(r.text)) == NULL)
+		g->batch_failed = 1;
 }
 
 static void
@@ -298,14 +272,50 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
     uint64_t token)
 {
 	struct gateway *g = arg;
-	uint32_t status = ESME_OK;
+	struct pending *pd;
+	struct inbound_item it;
+	char a[32];
 
-	if ((p->esm_class & PDU_ESM_TYPE_MASK) == PDU_ESM_RECEIPT)
-		handle_receipt(g, p);
-	else
-		status = handle_mo(g, p);
-	smpp_link_ack(l, token, status);
-	pump(g);
+	if (g->nbatch == BATCH_MAX)
+		batch_flush(g);
+	pd = &g->batch[g->nbatch++];
+	memset(pd, 0, sizeof(*pd));
+	pd->link = l;
+	pd->token = token;
+	pd->status = ESME_OK;
+
+	inbound_from_pdu(g->reasm, p, now_ms(), &it);
+	switch (it.kind) {
+	case INB_RECEIPT:
+		log_info("receipt smsc_id=%s stat=%s err=%d", it.dlr.id,
+		    dlr_state_name(it.dlr.state), it.dlr.err);
+		break;
+	case INB_PART:
+		if (!evtimer_pending(g->reasm_timer, NULL)) {
+			struct timeval tv = { 1, 0 };
+
+			evtimer_add(g->reasm_timer, &tv);
+		}
+		break;
+	case INB_REFUSED:
+		log_warn("inbound from=%s refused: %s",
+		    mask_addr(p->src.addr, a, sizeof(a)), it.why);
+		/* A receipt we cannot read is still acknowledged. */
+		if ((p->esm_class & PDU_ESM_TYPE_MASK) != PDU_ESM_RECEIPT)
+			pd->status = ESME_X_P_APPN;
+		break;
+	case INB_TEXT:
+		handle_text(g, pd, &it.in);
+		break;
+	}
+	inbound_item_free(&it);
+}
+
+static void
+on_read_done(void *arg, struct smpp_link *l)
+{
+	(void)l;
+	batch_flush(arg);
 }
 
 static void
@@ -358,6 +368,8 @@ on_bound(void *arg, struct smpp_link *l, int bound)
 	(void)l;
 	if (bound)
 		pump(g);
+	else
+		batch_abort(g);
 }
 
 static void
@@ -397,6 +409,7 @@ make_link(struct gateway *g, const struct conf_smpp *s, const char *name,
 		.on_deliver = on_deliver,
 		.on_submit_done = on_submit_done,
 		.on_ready = on_ready,
+		.on_read_done = on_read_done,
 		.on_stopped = on_stopped,
 	};
 	struct smpp_link_cfg lc = {
@@ -427,11 +440,30 @@ gateway_new(struct event_base *base, const struct conf *c)
 		[CONF_LONG_PAYLOAD] = SEG_PAYLOAD,
 	};
 	struct gateway *g = calloc(1, sizeof(*g));
+	char err[4096] = "";
 
 	if (g == NULL)
 		return NULL;
+
 	g->base = base;
 	g->smpp = c->smpp;
+	snprintf(g->country_code, sizeof(g->country_code), "%s",
+	    c->locale.country_code);
+	snprintf(g->store_path, sizeof(g->store_path), "%s", c->store.path);
+	if ((g->store = store_open(c->store.path, err, sizeof(err))) == NULL) {
+		log_err("store %s: %s", c->store.path, err);
+		goto fail;
+	}
+	/* The event loop must not wait seconds for smsgwctl's write lock: a
+	 * batch that cannot commit soon is refused and the SMSC retries it. */
+	sqlite3_busy_timeout(store_db(g->store), DAEMON_BUSY_MS);
+	if ((g->pipeline = pipeline_new(c, g->store, err, sizeof(err))) ==
+	    NULL) {
+		for (char *line = strtok(err, "\n"); line != NULL;
+		    line = strtok(NULL, "\n"))
+			log_err("%s", line);
+		goto fail;
+	}
 	if (c->smpp.bind == CONF_BIND_PAIR) {
 		g->tx = make_link(g, &c->smpp, "tx", LINK_TX);
 		g->rx = make_link(g, &c->smpp, "rx", LINK_RX);
@@ -468,6 +500,11 @@ gateway_free(struct gateway *g)
 	smpp_link_free(g->tx);
 	outq_free(g->outq);
 	reasm_free(g->reasm);
+	if (g->in_txn)
+		store_rollback(g->store);
+	batch_clear(g);
+	pipeline_free(g->pipeline);
+	store_close(g->store);
 	if (g->reasm_timer != NULL)
 		event_free(g->reasm_timer);
 	if (g->pump_timer != NULL)
@@ -509,13 +546,27 @@ void
 gateway_reload(struct gateway *g, const struct conf *c)
 {
 	const struct conf_smpp *n = &c->smpp, *o = &g->smpp;
+	char errs[4096] = "";
 
+	if (strcmp(c->store.path, g->store_path) != 0)
+		log_warn("reload: [store] path changed; it takes effect at the "
+		    "next restart");
 	if (strcmp(n->host, o->host) != 0 || n->port != o->port ||
 	    strcmp(n->system_id, o->system_id) != 0 ||
 	    strcmp(n->password, o->password) != 0 || n->bind != o->bind ||
 	    strcmp(n->system_type, o->system_type) != 0)
 		log_warn("reload: [smpp] connection settings changed; they "
 		    "take effect at the next restart");
+
+	if (pipeline_reload(g->pipeline, c, errs, sizeof(errs)) == -1) {
+		log_err("reload: patterns or templates rejected, the running "
+		    "ones stay:");
+		for (char *line = strtok(errs, "\n"); line != NULL;
+		    line = strtok(NULL, "\n"))
+			log_err("%s", line);
+	} else {
+		log_info("reload: patterns and templates replaced");
+	}
 	smpp_link_set_limits(g->tx, n->window, n->max_tps);
 	g->smpp.window = n->window;
 	g->smpp.max_tps = n->max_tps;

@@ -9,37 +9,23 @@
 
 #include <stdint.h>
 
+#include "daemon/pipeline.h"
 #include "proto/pdu.h"
 
 struct event_base;
 struct conf;
 struct gateway;
 
-/* One whole inbound text, decoded to UTF-8. */
-struct inbound {
-	struct pdu_addr src, dst;
-	uint8_t         data_coding;
-	int             parts;
-	const char     *text;      /* NUL-terminated UTF-8 */
-	size_t          len;
-};
-
+/* Opens the store and loads the pipeline; NULL (errors logged) if not. */
 struct gateway *gateway_new(struct event_base *base, const struct conf *c);
 void gateway_free(struct gateway *g);
 void gateway_start(struct gateway *g);
 /* Graceful stop; the event loop exits when every link has unbound (or a
  * bounded time has passed). */
 void gateway_stop(struct gateway *g);
-/* Applies the settings that can change live (window, max_tps); logs the
- * ones that need a restart. */
+/* Applies the settings that can change live (window, max_tps, patterns,
+ * templates, limits); logs the ones that need a restart. */
 void gateway_reload(struct gateway *g, const struct conf *c);
 
-/*
- * Queues a reply to in->src from our short code. Returns 0, or -1 when no
- * reply may be sent (alphanumeric sender, our own short code) or the text
- * does not encode.
- */
-int gateway_reply(struct gateway *g, const struct inbound *in,
-    const char *text);
 
 #endif

@@ -13,6 +13,7 @@
 #include "daemon/conf.h"
 #include "daemon/gateway.h"
 #include "daemon/log.h"
+#include "daemon/pipeline.h"
 
 #define DEFAULT_CONF "/etc/smsgwd/smsgwd.conf"
 #define ERRBUF 8192
@@ -122,6 +123,12 @@ main(int argc, char **argv)
 	log_init("smsgwd", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, 0);
 
 	if (conf_load(&d.conf, d.conf_path, errs, sizeof(errs)) != 0) {
+		fputs(errs, stderr);
+		return 1;
+	}
+	/* Every pattern and template is compiled here too: a typo is found
+	 * before start-up, not when a citizen's text needs it. */
+	if (pipeline_check(&d.conf, errs, sizeof(errs)) != 0) {
 		fputs(errs, stderr);
 		return 1;
 	}

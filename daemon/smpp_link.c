@@ -352,6 +352,7 @@ read_cb(struct bufferevent *bev, void *arg)
 {
 	struct smpp_link *l = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	const char *bad = NULL;
 	uint32_t gen = l->gen;
 
 	/* Read while a whole frame is buffered; stop if the link drops. */
@@ -368,8 +369,8 @@ read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_copyout(in, hdr, sizeof(hdr));
 		if (pdu_header(hdr, sizeof(hdr), &p, err, sizeof(err)) == -1) {
 			log_err("smpp link=%s bad frame: %s", l->name, err);
-			link_drop(l, "bad frame");
-			return;
+			bad = "bad frame";
+			break;
 		}
 		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 		    (uint32_t)hdr[2] << 8 | hdr[3];
@@ -381,13 +382,18 @@ read_cb(struct bufferevent *bev, void *arg)
 		if (rc == -1) {
 			log_err("smpp link=%s malformed PDU cmd=0x%08x seq=%u: "
 			    "%s", l->name, p.command_id, p.sequence, err);
-			link_drop(l, "malformed PDU");
-			return;
+			bad = "malformed PDU";
+			break;
 		}
 		if (p.command_id & PDU_RESP_BIT)
 			l->last_resp = now_ms();
 		handle_pdu(l, &p);
 	}
+	/* What was read before a bad frame is still answered. */
+	if (l->gen == gen && l->cb.on_read_done != NULL)
+		l->cb.on_read_done(l->arg, l);
+	if (bad != NULL && l->gen == gen)
+		link_drop(l, bad);
 }
 
 static void

@@ -51,6 +51,9 @@ struct smpp_link_cb {
 	    const char *message_id);
 	/* The window, the token bucket or a throttle pause has room again. */
 	void (*on_ready)(void *arg, struct smpp_link *l);
+	/* Every PDU buffered by one read has been handled: the moment to
+	 * commit a batch and answer it. May be NULL. */
+	void (*on_read_done)(void *arg, struct smpp_link *l);
 	/* Stopped for good after smpp_link_stop(). */
 	void (*on_stopped)(void *arg, struct smpp_link *l);
 };

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 enum case_status {
 	CASE_ACCEPTED, CASE_REVIEWING, CASE_PRODUCING, CASE_MAILED,

@@ -5,6 +5,7 @@
  * RFC 2781 (UTF-16 surrogate pairs).
  */
 #include "proto/charset.h"
+#include "proto/errf.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -105,21 +106,6 @@ struct utf8_out {
 	size_t len;
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Results are returned as int, so never let a buffer look larger. */
 static size_t
 clamp_cap(size_t cap)
@@ -138,7 +124,7 @@ charset_from_dcs(uint8_t dcs, enum charset *cs, char *err, size_t errlen)
 			return 0;
 		}
 	}
-	seterr(err, errlen, "unsupported data_coding 0x%02x", dcs);
+	errf(err, errlen, "unsupported data_coding 0x%02x", dcs);
 	return -1;
 }
 
@@ -266,7 +252,7 @@ out_put(struct utf8_out *o, uint32_t cp, char *err, size_t errlen)
 	int n;
 
 	if ((n = utf8_put(cp, o->buf + o->len, o->cap - o->len)) < 0) {
-		seterr(err, errlen, "output buffer too small (%zu bytes)",
+		errf(err, errlen, "output buffer too small (%zu bytes)",
 		    o->cap + 1);
 		return -1;
 	}
@@ -288,7 +274,7 @@ decode_gsm7(const uint8_t *in, size_t inlen, struct utf8_out *o, char *err,
 
 	for (i = 0; i < inlen; i++) {
 		if (in[i] > 0x7F) {
-			seterr(err, errlen,
+			errf(err, errlen,
 			    "GSM septet 0x%02x > 0x7f at byte %zu", in[i], i);
 			return -1;
 		}
@@ -296,12 +282,12 @@ decode_gsm7(const uint8_t *in, size_t inlen, struct utf8_out *o, char *err,
 			cp = gsm_basic[in[i]];
 		} else {
 			if (i + 1 == inlen) {
-				seterr(err, errlen, "GSM escape at the end");
+				errf(err, errlen, "GSM escape at the end");
 				return -1;
 			}
 			i++;
 			if (in[i] > 0x7F) {
-				seterr(err, errlen,
+				errf(err, errlen,
 				    "GSM septet 0x%02x > 0x7f at byte %zu",
 				    in[i], i);
 				return -1;
@@ -327,7 +313,7 @@ decode_ascii(const uint8_t *in, size_t inlen, struct utf8_out *o, char *err,
 
 	for (i = 0; i < inlen; i++) {
 		if (in[i] > 0x7F) {
-			seterr(err, errlen,
+			errf(err, errlen,
 			    "IA5 byte 0x%02x > 0x7f at byte %zu", in[i], i);
 			return -1;
 		}
@@ -359,13 +345,13 @@ decode_ucs2(const uint8_t *in, size_t inlen, struct utf8_out *o, char *err,
 	size_t   i;
 
 	if (inlen % 2 != 0) {
-		seterr(err, errlen, "odd UCS-2 length %zu", inlen);
+		errf(err, errlen, "odd UCS-2 length %zu", inlen);
 		return -1;
 	}
 	for (i = 0; i < inlen; i += 2) {
 		u = (uint32_t)in[i] << 8 | in[i + 1];
 		if (u >= 0xDC00 && u <= 0xDFFF) {
-			seterr(err, errlen,
+			errf(err, errlen,
 			    "unpaired low surrogate 0x%04x at byte %zu",
 			    (unsigned)u, i);
 			return -1;
@@ -374,7 +360,7 @@ decode_ucs2(const uint8_t *in, size_t inlen, struct utf8_out *o, char *err,
 			lo = i + 3 < inlen ?
 			    (uint32_t)in[i + 2] << 8 | in[i + 3] : 0;
 			if (lo < 0xDC00 || lo > 0xDFFF) {
-				seterr(err, errlen, "unpaired high surrogate "
+				errf(err, errlen, "unpaired high surrogate "
 				    "0x%04x at byte %zu", (unsigned)u, i);
 				return -1;
 			}
@@ -392,7 +378,7 @@ decode_binary(const uint8_t *in, size_t inlen, struct utf8_out *o, char *err,
     size_t errlen)
 {
 	if (inlen > o->cap) {
-		seterr(err, errlen, "output buffer too small (%zu bytes)",
+		errf(err, errlen, "output buffer too small (%zu bytes)",
 		    o->cap + 1);
 		return -1;
 	}
@@ -410,7 +396,7 @@ charset_decode(enum charset cs, const uint8_t *in, size_t inlen, char *out,
 	int rc = -1;
 
 	if (outcap == 0) {
-		seterr(err, errlen, "output buffer too small (0 bytes)");
+		errf(err, errlen, "output buffer too small (0 bytes)");
 		return -1;
 	}
 	o.buf = out;
@@ -433,7 +419,7 @@ charset_decode(enum charset cs, const uint8_t *in, size_t inlen, char *out,
 		rc = decode_binary(in, inlen, &o, err, errlen);
 		break;
 	default:
-		seterr(err, errlen, "unknown charset %d", (int)cs);
+		errf(err, errlen, "unknown charset %d", (int)cs);
 		break;
 	}
 	/* Always terminated, so a caller that ignores -1 still holds a
@@ -491,18 +477,18 @@ gsm7_encode(const char *utf8, size_t len, uint8_t *out, size_t outcap,
 	outcap = clamp_cap(outcap);
 	while (i < len) {
 		if ((n = utf8_next(utf8 + i, len - i, &cp)) < 0) {
-			seterr(err, errlen, "invalid UTF-8 at byte %zu", i);
+			errf(err, errlen, "invalid UTF-8 at byte %zu", i);
 			return -1;
 		}
 		if ((code = gsm_lookup(cp)) < 0) {
-			seterr(err, errlen,
+			errf(err, errlen,
 			    "U+%04X at byte %zu has no GSM 03.38 encoding",
 			    (unsigned)cp, i);
 			return -1;
 		}
 		need = code >= GSM_ESC_FLAG ? 2 : 1;
 		if (outcap - o < need) {
-			seterr(err, errlen, "output buffer too small "
+			errf(err, errlen, "output buffer too small "
 			    "(%zu bytes)", outcap);
 			return -1;
 		}
@@ -525,12 +511,12 @@ ucs2_encode(const char *utf8, size_t len, uint8_t *out, size_t outcap,
 	outcap = clamp_cap(outcap);
 	while (i < len) {
 		if ((n = utf8_next(utf8 + i, len - i, &cp)) < 0) {
-			seterr(err, errlen, "invalid UTF-8 at byte %zu", i);
+			errf(err, errlen, "invalid UTF-8 at byte %zu", i);
 			return -1;
 		}
 		need = cp >= 0x10000 ? 4 : 2;
 		if (outcap - o < need) {
-			seterr(err, errlen, "output buffer too small "
+			errf(err, errlen, "output buffer too small "
 			    "(%zu bytes)", outcap);
 			return -1;
 		}

@@ -6,6 +6,7 @@
  * directly (libsmpp34 mis-parses an error response that carries a body).
  */
 #include "proto/pdu.h"
+#include "proto/errf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -124,22 +125,6 @@ arena_install(void)
 		smpp34_set_memory_functions(&mf);
 		arena_installed = 1;
 	}
-}
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* The last "[...]" of libsmpp34's field log names the field that failed. */
@@ -292,12 +277,12 @@ pdu_header(const uint8_t *buf, size_t len, struct pdu *p, char *err,
 	uint32_t cmdlen;
 
 	if (len < PDU_HEADER_LEN) {
-		seterr(err, errlen, "short header: %zu bytes", len);
+		errf(err, errlen, "short header: %zu bytes", len);
 		return -1;
 	}
 	cmdlen = get32(buf);
 	if (cmdlen < PDU_HEADER_LEN || cmdlen > PDU_MAX_LEN) {
-		seterr(err, errlen, "command_length %u outside [%d, %d]",
+		errf(err, errlen, "command_length %u outside [%d, %d]",
 		    cmdlen, PDU_HEADER_LEN, PDU_MAX_LEN);
 		return -1;
 	}
@@ -413,14 +398,14 @@ pdu_decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
 	if (pdu_header(buf, len, p, err, errlen) == -1)
 		return -1;
 	if (get32(buf) != len) {
-		seterr(err, errlen, "command_length %u but %zu bytes framed",
+		errf(err, errlen, "command_length %u but %zu bytes framed",
 		    get32(buf), len);
 		return -1;
 	}
 	id = p->command_id;
 	if (header_only(id)) {
 		if (len != PDU_HEADER_LEN) {
-			seterr(err, errlen, "%s with a %zu-byte body",
+			errf(err, errlen, "%s with a %zu-byte body",
 			    pdu_command_name(id), len - PDU_HEADER_LEN);
 			return -1;
 		}
@@ -438,7 +423,7 @@ pdu_decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
 	memset(&u, 0, sizeof(u));
 	rc = smpp34_unpack(id, &u, scratch, (int)len);
 	if (rc != 0) {
-		seterr(err, errlen, "%s does not unpack: %s",
+		errf(err, errlen, "%s does not unpack: %s",
 		    pdu_command_name(id), smpp34_reason(why, sizeof(why)));
 		arena_release();
 		return -1;
@@ -493,7 +478,7 @@ encode_header_only(const struct pdu *p, uint8_t *buf, size_t cap,
     char *err, size_t errlen)
 {
 	if (cap < PDU_HEADER_LEN) {
-		seterr(err, errlen, "buffer too small for a header");
+		errf(err, errlen, "buffer too small for a header");
 		return -1;
 	}
 	put32(buf, PDU_HEADER_LEN);
@@ -538,11 +523,11 @@ pdu_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
 	    ((id & PDU_RESP_BIT) && p->command_status != ESME_OK))
 		return encode_header_only(p, buf, cap, err, errlen);
 	if (!pdu_command_known(id)) {
-		seterr(err, errlen, "cannot encode command 0x%08x", id);
+		errf(err, errlen, "cannot encode command 0x%08x", id);
 		return -1;
 	}
 	if (p->sm_len > PDU_SM_MAX || p->payload_len > PDU_PAYLOAD_MAX) {
-		seterr(err, errlen, "short_message %u or payload %u too long",
+		errf(err, errlen, "short_message %u or payload %u too long",
 		    p->sm_len, p->payload_len);
 		return -1;
 	}
@@ -626,7 +611,7 @@ pdu_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
 	    &len, &u) != 0) {
 		char why[160];
 
-		seterr(err, errlen, "%s does not pack: %s",
+		errf(err, errlen, "%s does not pack: %s",
 		    pdu_command_name(id), smpp34_reason(why, sizeof(why)));
 		arena_release();
 		return -1;

@@ -6,6 +6,7 @@
  * senders (or one sender cycling refs) would make every add O(sets).
  */
 #include "proto/reasm.h"
+#include "proto/errf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,21 +51,6 @@ struct reasm {
 	struct rset **bucket;
 	size_t        nbucket;               /* a power of two */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* FNV-1a: short keys, no adversary who can see the table's layout. */
 static uint32_t
@@ -298,16 +284,16 @@ reasm_add(struct reasm *r, const char *src, const char *dst, uint16_t ref,
 
 	memset(out, 0, sizeof(*out));
 	if (src == NULL || dst == NULL || (data == NULL && len > 0)) {
-		seterr(err, errlen, "missing address or data");
+		errf(err, errlen, "missing address or data");
 		return REASM_ERROR;
 	}
 	if (total == 0 || seq == 0 || seq > total) {
-		seterr(err, errlen, "part %u of %u from %s (ref %u) is out "
+		errf(err, errlen, "part %u of %u from %s (ref %u) is out "
 		    "of range", seq, total, src, ref);
 		return REASM_ERROR;
 	}
 	if (len > REASM_PART_MAX) {
-		seterr(err, errlen, "part %u of %u from %s is %zu bytes "
+		errf(err, errlen, "part %u of %u from %s is %zu bytes "
 		    "(max %d)", seq, total, src, len, REASM_PART_MAX);
 		return REASM_ERROR;
 	}
@@ -332,7 +318,7 @@ reasm_add(struct reasm *r, const char *src, const char *dst, uint16_t ref,
 		if (s == NULL)
 			goto oom;
 	} else if (s->data_coding != data_coding) {
-		seterr(err, errlen, "part %u of %u from %s (ref %u): "
+		errf(err, errlen, "part %u of %u from %s (ref %u): "
 		    "data_coding 0x%02x differs from the set's 0x%02x",
 		    seq, total, src, ref, data_coding, s->data_coding);
 		return REASM_ERROR;
@@ -363,7 +349,7 @@ oom_set:
 	set_free(s);
 oom:
 	memset(out, 0, sizeof(*out));
-	seterr(err, errlen, "out of memory");
+	errf(err, errlen, "out of memory");
 	return REASM_ERROR;
 }
 

@@ -5,6 +5,7 @@
  * SMPP 3.4 §5.3.2.22-24 for SAR, §5.3.2.32 for message_payload).
  */
 #include "proto/segment.h"
+#include "proto/errf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,21 +41,6 @@ static const struct seg_limits lim_ucs2 = { DCS_UCS2, 140, 134 };
  */
 #define SEG_TEXT_MAX ((size_t)SEG_MAX_PARTS * 153 * 2)
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * End of the part that starts at enc[start], at most limit bytes long.
  * Moves the cut back so an escape pair or a surrogate pair is not split:
@@ -89,22 +75,22 @@ segment_text(const char *utf8, size_t len, enum seg_mode mode, uint16_t ref,
 
 	memset(out, 0, sizeof(*out));
 	if (len == 0) {
-		seterr(err, errlen, "empty text");
+		errf(err, errlen, "empty text");
 		return -1;
 	}
 	if (!utf8_valid(utf8, len)) {
-		seterr(err, errlen, "text is not valid UTF-8");
+		errf(err, errlen, "text is not valid UTF-8");
 		return -1;
 	}
 	if (len > SEG_TEXT_MAX) {
-		seterr(err, errlen, "text of %zu bytes needs more than %d "
+		errf(err, errlen, "text of %zu bytes needs more than %d "
 		    "parts", len, SEG_MAX_PARTS);
 		return -1;
 	}
 
 	lim = gsm7_fits(utf8, len) ? &lim_gsm7 : &lim_ucs2;
 	if ((enc = malloc(2 * len)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		errf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (lim->dcs == DCS_GSM7)
@@ -131,7 +117,7 @@ segment_text(const char *utf8, size_t len, enum seg_mode mode, uint16_t ref,
 	} else {
 		for (total = 0, start = 0; start < enc_len; total++) {
 			if (total == SEG_MAX_PARTS) {
-				seterr(err, errlen, "text needs more than %d "
+				errf(err, errlen, "text needs more than %d "
 				    "parts", SEG_MAX_PARTS);
 				goto fail;
 			}
@@ -157,7 +143,7 @@ segment_text(const char *utf8, size_t len, enum seg_mode mode, uint16_t ref,
 	} else {
 		if ((buf = malloc(enc_len + (size_t)total * UDH_CONCAT8_LEN)) ==
 		    NULL) {
-			seterr(err, errlen, "out of memory");
+			errf(err, errlen, "out of memory");
 			goto fail;
 		}
 		out->esm_class = PDU_ESM_UDHI;

@@ -5,6 +5,7 @@
  * checked against the bytes actually present.
  */
 #include "proto/udh.h"
+#include "proto/errf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,21 +13,6 @@
 
 #define IEI_CONCAT8   0x00
 #define IEI_CONCAT16  0x08
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* One concatenation IE body (after IEI and length). */
 static int
@@ -36,7 +22,7 @@ parse_concat(uint8_t iei, const uint8_t *v, size_t vlen, struct udh_concat *c,
 	size_t want = iei == IEI_CONCAT8 ? 3 : 4;
 
 	if (vlen != want) {
-		seterr(err, errlen, "concatenation IE 0x%02x length %zu, "
+		errf(err, errlen, "concatenation IE 0x%02x length %zu, "
 		    "expected %zu", iei, vlen, want);
 		return -1;
 	}
@@ -50,7 +36,7 @@ parse_concat(uint8_t iei, const uint8_t *v, size_t vlen, struct udh_concat *c,
 	c->total = v[0];
 	c->seq = v[1];
 	if (c->total == 0 || c->seq == 0 || c->seq > c->total) {
-		seterr(err, errlen, "concatenation IE part %u of %u",
+		errf(err, errlen, "concatenation IE part %u of %u",
 		    c->seq, c->total);
 		return -1;
 	}
@@ -73,26 +59,26 @@ udh_parse(const uint8_t *sm, size_t len, struct udh_concat *c,
 	memset(c, 0, sizeof(*c));
 	*hdr_len = 0;
 	if (len == 0) {
-		seterr(err, errlen, "UDH indicated but short_message is empty");
+		errf(err, errlen, "UDH indicated but short_message is empty");
 		return -1;
 	}
 	udhl = sm[0];
 	if (1 + udhl > len) {
-		seterr(err, errlen, "UDH length %zu runs past the end "
+		errf(err, errlen, "UDH length %zu runs past the end "
 		    "(%zu bytes after it)", udhl, len - 1);
 		return -1;
 	}
 	end = 1 + udhl;
 	for (pos = 1; pos < end; pos += 2 + iel) {
 		if (end - pos < 2) {
-			seterr(err, errlen, "truncated IE header at UDH "
+			errf(err, errlen, "truncated IE header at UDH "
 			    "byte %zu", pos);
 			goto fail;
 		}
 		iei = sm[pos];
 		iel = sm[pos + 1];
 		if (iel > end - pos - 2) {
-			seterr(err, errlen, "IE 0x%02x length %zu runs past "
+			errf(err, errlen, "IE 0x%02x length %zu runs past "
 			    "the UDH end", iei, iel);
 			goto fail;
 		}

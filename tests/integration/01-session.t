@@ -19,41 +19,52 @@ is($bind->{mode}, 'transceiver', 'as a transceiver by default');
 is($bind->{status}, 'ESME_ROK', 'bind accepted');
 ok($gw->wait_log(qr/state binding -> bound/, 5), 'smsgwd logs the bound state');
 
-# A GSM text in, the reply out, addressed back to the sender.
-$sim->send_mo('8613800138000', 'hello @£$¥€');
+sub parts_for {
+    my ($text, $gsm) = @_;
+    my $n = length $text;
+    return $gsm ? ($n <= 160 ? 1 : int(($n + 152) / 153))
+                : ($n <= 70 ? 1 : int(($n + 66) / 67));
+}
+
+# An English keyword in, the English help out in the GSM alphabet,
+# addressed back to the sender.
+$sim->send_mo('8613800138000', 'HELP');
 my $m = $sim->wait_type('message', 10);
 ok($m, 'a reply arrives');
-is($m->{text}, 'smsgwd received: hello @£$¥€', 'reply text, GSM 03.38 both ways');
+my $help_en = template('en', 'help.list');
+is($m->{text}, $help_en, 'the English help text');
 is($m->{dst}, '8613800138000', 'to the sender');
 is($m->{src}, '10659000', 'from the short code');
 is($m->{dcs}, 0, 'in the GSM default alphabet');
+is($m->{parts}, parts_for($help_en, 1), 'in 153-character parts');
 my $resp = $sim->wait_type('deliver_sm_resp', 5);
 is($resp->{status}, 'ESME_ROK', 'deliver_sm acknowledged');
 
-# UCS-2.
-$sim->send_mo('13800138000', '查询进度');
+# UCS-2 both ways, concatenated on the way out.
+$sim->send_mo('13800138000', '帮助');
 $m = $sim->wait_type('message', 10);
-is($m->{text}, 'smsgwd received: 查询进度', 'UCS-2 text both ways');
+my $help_zh = template('zh', 'help.list');
+is($m->{text}, $help_zh, 'UCS-2 text in, Chinese help out');
 is($m->{dcs}, 8, 'reply in UCS-2');
+is($m->{parts}, parts_for($help_zh, 0), 'in 67-unit parts');
+my @parts = grep { $_->{event} eq 'submit_sm' && ($_->{parts} // 1) == $m->{parts} } $sim->events;
+ok(@parts >= $m->{parts} && !grep({ $_->{esm_class} != 64 } @parts), 'each part with a UDH');
 
-# An emoji: a surrogate pair in UCS-2.
-$sim->send_mo('13800138000', 'CX 😀');
+# An emoji (a surrogate pair in UCS-2) is a text like any other.
+$sim->send_mo('13800138000', '😀');
 $m = $sim->wait_type('message', 10);
-is($m->{text}, 'smsgwd received: CX 😀', 'surrogate pair both ways');
+is($m->{text}, template('zh', 'unknown.hint'), 'surrogate pair decoded: the hint');
 
-# A 200-character Chinese text arrives in 3 parts and the 217-character
-# reply leaves in 4.
+# A 200-character Chinese text arrives in 3 parts and is answered once.
 my $long = join '', map { chr(0x4e00 + $_ % 500) } 1 .. 200;
 $sim->send_mo('13800138000', $long);
+my $q = $sim->wait_event(sub { $_[0]{event} eq 'mo_queued' && $_[0]{text} eq $long }, 5);
+is($q->{parts}, 3, 'the simulator sends it in 3 parts');
 $m = $sim->wait_type('message', 15);
-is($m->{text}, "smsgwd received: $long", 'concatenated text reassembled and answered');
-is($m->{parts}, 4, 'reply split into 4 parts');
-my @parts = grep { $_->{event} eq 'submit_sm' && ($_->{parts} // 1) == 4 } $sim->events;
-is(scalar @parts, 4, 'four submit_sm for it');
-ok(!grep({ $_->{esm_class} != 64 } @parts), 'each with a UDH (esm_class 0x40)');
+is($m->{text}, template('zh', 'unknown.hint'), 'reassembled and answered');
 
 # Delivery receipts for what was sent come back and are parsed.
-ok($gw->wait_log(qr/receipt smsc_id=a0000000 stat=DELIVRD/, 5),
+ok($gw->wait_log(qr/receipt smsc_id=a000000\d stat=DELIVRD/, 5),
     'a delivery receipt is parsed (id and state)');
 my @rr = grep { ($_->{kind} // '') eq 'receipt' } $sim->events('deliver_sm_resp');
 ok(@rr && !grep({ $_->{status} ne 'ESME_ROK' } @rr), 'receipts acknowledged');

@@ -22,7 +22,7 @@ sub collect {
     my ($sim, $n) = @_;
     my %got;
     SmsgwdTest::wait_until(sub {
-        $got{$_->{text}}++ for grep { !$_->{seen}++ } $sim->events('message');
+        $got{$_->{dst}}++ for grep { !$_->{seen}++ } $sim->events('message');
         keys %got >= $n;
     }, 30);
     return \%got;
@@ -35,7 +35,7 @@ sub collect {
     my $gw = start_gw(port => $sim->port, smpp => { window => 4 });
     my $got = collect($sim, 30);
     is(scalar keys %$got, 30, 'all 30 replies arrive despite throttling');
-    ok(!grep({ $_ != 1 } values %$got), 'each exactly once');
+    ok(!grep({ $_ != 1 } values %$got), 'each sender answered exactly once');
     my @thr = grep { $_->{status} eq 'ESME_RTHROTTLED' } $sim->events('submit_sm');
     cmp_ok(scalar @thr, '>=', 6, 'the SMSC throttled some submits');
     like($gw->log_text, qr/throttled status=ESME_RTHROTTLED pause_ms=\d+/,

@@ -64,27 +64,26 @@ sub strip_udh { my $sm = shift; substr($sm, 1 + ord(substr($sm, 0, 1))) }
 # 1. A UCS-2 text.
 $smsc->deliver_sm(source_addr_ton => 1, source_addr_npi => 1,
     source_addr => '8613800138000', destination_addr => '10659000',
-    data_coding => 8, short_message => ucs2('查询进度'));
+    data_coding => 8, short_message => ucs2('你好'));
 my $s = next_submit();
 ok($s, 'a reply to a UCS-2 text');
 is($s->{data_coding}, 8, 'in UCS-2');
-is(text_of($s), 'smsgwd received: 查询进度', 'text intact both ways');
+is(text_of($s), template('zh', 'unknown.hint'), 'text intact both ways');
 is($s->{destination_addr}, '8613800138000', 'to the sender');
 is($s->{dest_addr_ton}, 1, 'with the TON it came with');
 is($s->{source_addr}, '10659000', 'from the short code');
 is($resps[0], 0, 'deliver_sm_resp ESME_ROK');
 
-# 2. A two-part text with an 8-bit UDH, parts sent in reverse order.
-my $long = join '', map { chr(0x4e00 + $_) } 1 .. 100;
-my $u = ucs2($long);
-my @sm = (substr($u, 0, 134), substr($u, 134));
+# 2. "帮助" in two UDH parts sent in reverse order; the help reply is long
+# enough to leave in two UDH parts itself.
+my @sm = (ucs2('帮'), ucs2('助'));
 for my $i (reverse 0 .. 1) {
     $smsc->deliver_sm(source_addr => '13900139000', destination_addr => '10659000',
         esm_class => 0x40, data_coding => 8,
         short_message => pack('C6', 5, 0, 3, 0x2a, 2, $i + 1) . $sm[$i]);
 }
 my @parts = (next_submit(), next_submit());
-ok(@parts == 2 && $parts[1], 'the reply to a concatenated text comes in 2 parts');
+ok(@parts == 2 && $parts[1], 'the reply comes in 2 parts');
 my %by;
 for my $p (@parts) {
     is($p->{esm_class} & 0x40, 0x40, 'part carries a UDH');
@@ -92,24 +91,30 @@ for my $p (@parts) {
     is($tot, 2, 'of 2 parts');
     $by{$seq} = decode('UCS-2BE', strip_udh($p->{short_message}));
 }
-is($by{1} . $by{2}, "smsgwd received: $long", 'reassembled in and out');
+is($by{1} . $by{2}, template('zh', 'help.list'), 'reassembled in and out');
 is(length(ucs2($by{1})), 134, 'first part is 67 UCS-2 units');
 
 # 3. SAR TLVs.
 for my $i (0 .. 1) {
     $smsc->deliver_sm(source_addr => '13700137000', destination_addr => '10659000',
-        data_coding => 0, short_message => ('sar-part-' . ($i + 1) . ' '),
+        data_coding => 0, short_message => (qw(HE LP))[$i],
         sar_msg_ref_num => pack('n', 777), sar_total_segments => pack('C', 2),
         sar_segment_seqnum => pack('C', $i + 1));
 }
-$s = next_submit();
-is(text_of($s), 'smsgwd received: sar-part-1 sar-part-2 ', 'SAR parts joined');
+my $help_en = template('en', 'help.list');
+my $want = length($help_en) <= 160 ? 1 : int((length($help_en) + 152) / 153);
+my $joined = '';
+for (1 .. $want) {
+    $s = next_submit();
+    $joined .= $s->{esm_class} & 0x40 ? strip_udh($s->{short_message}) : $s->{short_message};
+}
+is($joined, $help_en, 'SAR parts joined: HELP answered in English');
 
 # 4. message_payload.
 $smsc->deliver_sm(source_addr => '13600136000', destination_addr => '10659000',
     data_coding => 8, short_message => '', message_payload => ucs2('挂失'));
 $s = next_submit();
-is(text_of($s), 'smsgwd received: 挂失', 'message_payload text');
+is(text_of($s), template('zh', 'report_loss.missing'), 'message_payload text');
 
 # 5. The SMSC unbinds: smsgwd answers and binds again.
 my $ur = $smsc->unbind(async => 0);   # waits for the response

@@ -21,7 +21,7 @@ is($modes{receiver}, 'ESME_ROK', 'receiver bound');
 
 $sim->send_mo('13800138000', '进度 JX2026000123');
 my $m = $sim->wait_type('message', 10);
-is($m && $m->{text}, 'smsgwd received: 进度 JX2026000123', 'reply via the transmitter');
+is($m && $m->{text}, template('zh', 'query.privacy'), 'reply via the transmitter');
 
 is($gw->stop('TERM', 15), 0, 'clean stop');
 my @unbinds = $sim->events('unbind');

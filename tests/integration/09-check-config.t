@@ -7,9 +7,13 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use SmsgwdTest;
 use Test::More;
+my %seen;
 
 my $bin = build_dir() . '/smsgwd';
 my $dir = tmpdir();
+my $src = src_dir();
+my $files = "[parsers]\npatterns = $src/conf/patterns.conf\n"
+    . "[templates]\npath = $src/conf/templates.conf\n";
 
 sub check {
     my ($text) = @_;
@@ -24,9 +28,40 @@ sub check {
 my ($rc, $out) = (system("$bin -c $FindBin::Bin/../../conf/smsgwd.conf --check-config >/dev/null 2>&1") >> 8);
 is($rc, 0, 'the shipped conf/smsgwd.conf is valid');
 
-($rc, $out) = check("[smpp]\nsystem_id = a\nsource_addr = 1\n");
+($rc, $out) = check("[smpp]\nsystem_id = a\nsource_addr = 1\n$files");
 is($rc, 0, 'a minimal config is valid');
 like($out, qr/configuration OK/, 'and says so');
+
+# Relative paths resolve against the config file's folder.
+($rc, $out) = check("[smpp]\nsystem_id = a\nsource_addr = 1\n");
+is($rc, 1, 'patterns and templates default to the config folder');
+like($out, qr{\Q$dir\E/patterns\.conf}, 'the missing patterns file is named');
+like($out, qr{\Q$dir\E/templates\.conf: cannot open}, 'so is the templates file');
+
+# Every pattern and template is compiled by --check-config.
+open my $pf, '>', "$dir/p.conf" or die;
+print $pf <<'EOT';
+# comment
+query zh ^CX\s*(?<id>\d+$
+help zh ^BZ$
+nosuch zh ^X$
+EOT
+close $pf;
+open my $tf, '>', "$dir/t2.conf" or die;
+open my $orig, '<', "$src/conf/templates.conf" or die;
+while (<$orig>) {
+    s/\{tracking_no\}/{trackng_no}/ if /^query\.mailed/ && !$seen{mailed}++;
+    s/^help\.list = .*/help.list = see http:\/\/example.org/ if /^help\.list/ && !$seen{help}++;
+    print $tf $_;
+}
+close $tf;
+($rc, $out) = check("[smpp]\nsystem_id = a\nsource_addr = 1\n[parsers]\npatterns = p.conf\n"
+    . "[templates]\npath = t2.conf\n");
+is($rc, 1, 'broken patterns and templates fail the check');
+like($out, qr{p\.conf:2: .*(missing|paren)}i, 'an unclosed group, with its line');
+like($out, qr{p\.conf:4: .*nosuch}, 'an unknown intent, with its line');
+like($out, qr{t2\.conf:\d+: query\.mailed: unknown placeholder \{trackng_no\}}, 'a misspelt placeholder');
+like($out, qr{t2\.conf:\d+: help\.list: replies may not carry links}, 'a link in a template');
 
 ($rc, $out) = check("[smpp]\nsystem_id = a\nsource_addr = 1\nwindow = 5000\nbind = x\n[http]\nlisten = 1\n");
 is($rc, 1, 'a broken one exits 1');

@@ -108,12 +108,12 @@ test_every_error_with_its_line(void **state)
 static void
 test_long_line(void **state)
 {
-	char *text = malloc(5000);
+	char *text = malloc(10000);
 
 	(void)state;
 	strcpy(text, MINIMAL "system_type = ");
-	memset(text + strlen(text), 'a', 3000);
-	strcpy(text + strlen(MINIMAL "system_type = ") + 3000, "\nwindow = 7\n");
+	memset(text + strlen(text), 'a', 6000);
+	strcpy(text + strlen(MINIMAL "system_type = ") + 6000, "\nwindow = 7\n");
 	assert_int_equal(conf_load_string(&c, "l.conf", text, errs,
 	    sizeof(errs)), 1);
 	assert_non_null(strstr(errs, "l.conf:4: line longer than"));

@@ -12,7 +12,8 @@ use JSON::PP;
 use POSIX qw(:sys_wait_h _exit);
 use Time::HiRes qw(time sleep);
 
-our @EXPORT = qw(build_dir free_port start_sim start_gw tmpdir wait_until);
+our @EXPORT = qw(build_dir free_port start_sim start_gw tmpdir wait_until
+    template src_dir);
 
 my @started;     # every child PID, for the END block
 my $json = JSON::PP->new->utf8;
@@ -24,6 +25,34 @@ sub build_dir {
 }
 
 sub tmpdir { tempdir('smsgwd-it-XXXXXX', TMPDIR => 1, CLEANUP => 1) }
+
+# The repository root (the tests live in tests/integration).
+sub src_dir {
+    require File::Basename;
+    require Cwd;
+    return Cwd::abs_path(File::Basename::dirname(__FILE__) . '/../../..');
+}
+
+# The text of a reply template from conf/templates.conf, placeholders
+# filled from %vars: template('zh', 'query.mailed', courier => 'EMS').
+my %templates;
+sub template {
+    my ($lang, $name, %vars) = @_;
+    unless (%templates) {
+        open my $f, '<:encoding(UTF-8)', src_dir() . '/conf/templates.conf'
+            or die "templates.conf: $!";
+        my $sect = '';
+        while (<$f>) {
+            chomp;
+            next if /^\s*(#|;|$)/;
+            if (/^\[(\w+)\]/) { $sect = $1; next }
+            $templates{$sect}{$1} = $2 if /^\s*([\w.]+)\s*=\s*(.*?)\s*$/;
+        }
+    }
+    my $t = $templates{$lang}{$name} // die "no template $lang $name";
+    $t =~ s/\{(\w+)\}/$vars{$1} \/\/ ''/ge;
+    return $t;
+}
 
 # A port the kernel just handed out on 127.0.0.1 and released.
 sub free_port {
@@ -217,10 +246,23 @@ sub start_gw {
         enquire_link_s => 30, response_timeout_s => 3,
         reconnect_min_s => 1, reconnect_max_s => 2,
         %{ $o{smpp} // {} });
+    my %sections = (
+        store => { path => "$dir/smsgwd.db" },
+        parsers => { patterns => src_dir() . '/conf/patterns.conf' },
+        templates => { path => src_dir() . '/conf/templates.conf' },
+        limits => { per_sender_per_hour => 100 },
+    );
+    for my $sec (keys %{ $o{sections} // {} }) {
+        $sections{$sec}{$_} = $o{sections}{$sec}{$_} for keys %{ $o{sections}{$sec} };
+    }
     my $conf = "$dir/smsgwd.conf";
     open my $f, '>', $conf or die "$conf: $!";
     print $f "[smpp]\n";
     print $f "$_ = $smpp{$_}\n" for sort keys %smpp;
+    for my $sec (sort keys %sections) {
+        print $f "[$sec]\n";
+        print $f "$_ = $sections{$sec}{$_}\n" for sort keys %{ $sections{$sec} };
+    }
     print $f $o{extra} if $o{extra};
     close $f;
     my $errfile = "$dir/smsgwd.log";
@@ -228,7 +270,8 @@ sub start_gw {
         @{ $o{args} // [] }], $errfile);
     close $out;
     return bless { pid => $pid, in => $in, errfile => $errfile,
-        conf => $conf, dir => $dir }, 'SmsgwdTest::Proc';
+        conf => $conf, dir => $dir, db => $sections{store}{path} },
+        'SmsgwdTest::Proc';
 }
 
 1;

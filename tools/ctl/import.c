@@ -1,0 +1,510 @@
+/*
+ * import-cases: a CSV file of cases, upserted by receipt number in one
+ * transaction. Every row is validated; if any is bad, each bad row is
+ * reported as "FILE:N: why" and the transaction is rolled back, so a file
+ * is imported whole or not at all. Fields are trimmed of spaces and tabs;
+ * receipt numbers are upper-cased (citizens' texts are); ID numbers are
+ * stored canonical and phone numbers in national form. Optional columns the
+ * file lacks keep the values already stored.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "daemon/csv.h"
+#include "daemon/privacy.h"
+#include "parsers/idcard.h"
+#include "proto/charset.h"
+#include "tools/ctl/ctl.h"
+
+#define WHY_MAX        512
+#define MSISDN_MIN     7             /* digits of a national number */
+#define PROGRESS_NS    100000000L    /* redraw at most 10 times a second */
+#define PROGRESS_EVERY 1024          /* rows between clock reads */
+#define IMPORT_CACHE_KB "262144"     /* page cache: 256 MiB at most */
+#define IMPORT_TRIM_BYTES (64 * 1024 * 1024)
+
+struct import;
+struct column;
+typedef int (*check_fn)(struct import *, const struct column *,
+    const char *, size_t, struct case_rec *, char *, size_t);
+
+/* The columns a file may have, and where each goes in struct case_rec. */
+enum col {
+	C_RECEIPT, C_ID, C_NAME, C_MSISDN, C_STATUS, C_SUBMITTED,
+	C_COURIER, C_TRACKING, C_PICKUP, C_APPOINTMENT, C_REASON, C_NCOLS
+};
+
+#define CHECK(fn) static int fn(struct import *, const struct column *, \
+	const char *, size_t, struct case_rec *, char *, size_t)
+CHECK(check_receipt);
+CHECK(check_id);
+CHECK(check_name);
+CHECK(check_msisdn);
+CHECK(check_status);
+CHECK(check_date);
+CHECK(check_text);
+
+#define FIELD(f) offsetof(struct case_rec, f), \
+	sizeof(((struct case_rec *)0)->f)
+
+static const struct column {
+	const char *name;
+	int         required;
+	size_t      off, size;      /* the destination field in case_rec */
+	check_fn    check;          /* validates and writes it */
+} columns[C_NCOLS] = {
+	[C_RECEIPT]     = { "receipt_no", 1, FIELD(receipt_no), check_receipt },
+	[C_ID]          = { "id_number", 1, FIELD(id_number), check_id },
+	[C_NAME]        = { "name", 1, FIELD(name), check_name },
+	[C_MSISDN]      = { "msisdn", 1, FIELD(msisdn), check_msisdn },
+	[C_STATUS]      = { "status", 1, 0, 0, check_status },
+	[C_SUBMITTED]   = { "submitted_at", 1, FIELD(submitted_at),
+	                    check_date },
+	[C_COURIER]     = { "courier", 0, FIELD(courier), check_text },
+	[C_TRACKING]    = { "tracking_no", 0, FIELD(tracking_no), check_text },
+	[C_PICKUP]      = { "pickup_place", 0, FIELD(pickup_place),
+	                    check_text },
+	[C_APPOINTMENT] = { "appointment", 0, FIELD(appointment), check_text },
+	[C_REASON]      = { "reason", 0, FIELD(reason), check_text },
+};
+
+struct import {
+	struct ctl      *ctl;
+	struct store    *st;
+	const char      *file;
+	long             today;
+	int              field[C_NCOLS];   /* index in each record, or -1 */
+	int              col[C_NCOLS];     /* column of each field */
+	size_t           nfields;          /* fields in the header */
+	int              bad_header;
+	int              partial;          /* optional columns missing */
+	unsigned long    rows, bad;
+
+	int              tty;
+	long long        size;
+	struct timespec  drawn;
+};
+
+/* ---- field checks: 0, or -1 with why --------------------------------- */
+
+#define DST(c, col) ((char *)(c) + (col)->off)
+
+static int
+check_receipt(struct import *im, const struct column *col, const char *v,
+    size_t len, struct case_rec *c, char *why, size_t cap)
+{
+	char *dst = DST(c, col);
+
+	(void)im;
+	if (len == 0 || len > 32) {
+		snprintf(why, cap, "receipt_no must be 1-32 letters or digits");
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)v[i])) {
+			snprintf(why, cap, "receipt_no '%.40s' must be letters "
+			    "and digits only", v);
+			return -1;
+		}
+		/* Citizens' texts are upper-cased before lookup. */
+		dst[i] = (char)toupper((unsigned char)v[i]);
+	}
+	dst[len] = '\0';
+	return 0;
+}
+
+static int
+check_id(struct import *im, const struct column *col, const char *v,
+    size_t len, struct case_rec *c, char *why, size_t cap)
+{
+	enum idcard_result r;
+	char masked[9];
+
+	(void)col;
+	(void)len;
+	if ((r = idcard_check(v, c->id_number, im->today)) != IDCARD_OK) {
+		idcard_mask(v, masked);    /* never echo a whole ID number */
+		snprintf(why, cap, "id_number %s: %s", masked,
+		    idcard_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+/* Text for the column: UTF-8, no control characters, fits the field. */
+static int
+check_text(struct import *im, const struct column *col, const char *v,
+    size_t len, struct case_rec *c, char *why, size_t cap)
+{
+	(void)im;
+	if (len >= col->size) {
+		snprintf(why, cap, "%s is %zu bytes, at most %zu", col->name,
+		    len, col->size - 1);
+		return -1;
+	}
+	if (!utf8_valid(v, len)) {
+		snprintf(why, cap, "%s is not valid UTF-8", col->name);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7F) {
+			snprintf(why, cap, "%s has a control character",
+			    col->name);
+			return -1;
+		}
+	memcpy(DST(c, col), v, len + 1);
+	return 0;
+}
+
+static int
+check_name(struct import *im, const struct column *col, const char *v,
+    size_t len, struct case_rec *c, char *why, size_t cap)
+{
+	if (len == 0) {
+		snprintf(why, cap, "name is empty");
+		return -1;
+	}
+	return check_text(im, col, v, len, c, why, cap);
+}
+
+static int
+check_msisdn(struct import *im, const struct column *col, const char *v,
+    size_t len, struct case_rec *c, char *why, size_t cap)
+{
+	(void)len;
+	if (msisdn_national(v, im->ctl->conf.locale.country_code, DST(c, col),
+	    col->size) == -1 || strlen(DST(c, col)) < MSISDN_MIN) {
+		snprintf(why, cap, "msisdn is not a phone number");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_status(struct import *im, const struct column *col, const char *v,
+    size_t len, struct case_rec *c, char *why, size_t cap)
+{
+	(void)im;
+	(void)col;
+	(void)len;
+	if ((c->status = case_status_from_name(v)) == -1) {
+		snprintf(why, cap, "status '%.20s' is not one of accepted, "
+		    "reviewing, producing, mailed, ready, collected, rejected, "
+		    "appointment", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_date(struct import *im, const struct column *col, const char *v,
+    size_t len, struct case_rec *c, char *why, size_t cap)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, m, d, leap;
+
+	(void)im;
+	if (len != 10 || strspn(v, "0123456789") != 4 || v[4] != '-' ||
+	    strspn(v + 5, "0123456789") != 2 || v[7] != '-' ||
+	    strspn(v + 8, "0123456789") != 2)
+		goto bad;
+	y = atoi(v);
+	m = atoi(v + 5);
+	d = atoi(v + 8);
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
+	    (m == 2 && d == 29 && !leap))
+		goto bad;
+	if (y < 1900) {
+		snprintf(why, cap, "submitted_at '%s' is before 1900", v);
+		return -1;
+	}
+	memcpy(DST(c, col), v, len + 1);
+	return 0;
+bad:
+	snprintf(why, cap, "submitted_at '%.20s' is not a date (YYYY-MM-DD)",
+	    v);
+	return -1;
+}
+
+/* ---- rows --------------------------------------------------------------- */
+
+static void
+trim(char **v, size_t *len)
+{
+	char *s = *v;
+	size_t n = *len;
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	*v = s;
+	*len = n;
+}
+
+static void
+progress(struct import *im, long long done, int final)
+{
+	struct timespec now;
+	long long ns;
+
+	if (!im->tty)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (now.tv_sec - im->drawn.tv_sec) * 1000000000LL +
+	    (now.tv_nsec - im->drawn.tv_nsec);
+	if (!final && ns < PROGRESS_NS)
+		return;
+	im->drawn = now;
+	if (im->size > 0)
+		fprintf(stderr, "\r%s: %3lld%% %lu rows", im->file,
+		    done * 100 / im->size, im->rows);
+	else
+		fprintf(stderr, "\r%s: %lu rows", im->file, im->rows);
+	fputs(final ? "\n" : "\033[K", stderr);
+}
+
+static void report(struct import *, unsigned long, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+report(struct import *im, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (im->tty)
+		fputs("\r\033[K", stderr);     /* over the progress line */
+	fprintf(stderr, "%s:%lu: ", im->file, line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	im->bad++;
+}
+
+/* Maps header names to columns; every problem is reported on line 1. */
+static int
+header(struct import *im, struct csv_record *rec)
+{
+	unsigned long bad = im->bad;
+	size_t i, len;
+	char *v;
+	int c;
+
+	for (c = 0; c < C_NCOLS; c++)
+		im->field[c] = -1;
+	im->nfields = rec->nfields;
+	for (i = 0; i < rec->nfields; i++) {
+		v = rec->field[i];
+		len = rec->len[i];
+		trim(&v, &len);
+		for (c = 0; c < C_NCOLS; c++)
+			if (strcasecmp(v, columns[c].name) == 0)
+				break;
+		if (c == C_NCOLS)
+			report(im, rec->line, "unknown column '%.40s'", v);
+		else if (im->field[c] != -1)
+			report(im, rec->line, "column '%s' appears twice",
+			    columns[c].name);
+		else {
+			/* i < C_NCOLS unless an earlier field was bad. */
+			im->field[c] = (int)i;
+			if (i < C_NCOLS)
+				im->col[i] = c;
+		}
+	}
+	for (c = 0; c < C_NCOLS; c++) {
+		if (im->field[c] == -1 && columns[c].required)
+			report(im, rec->line, "missing column '%s'",
+			    columns[c].name);
+		if (im->field[c] == -1)
+			im->partial = 1;
+	}
+	im->bad_header = im->bad != bad;
+	return im->bad_header ? -1 : 0;
+}
+
+/*
+ * Validates one record into *c. Columns the file does not have keep the
+ * case's current values, so a file without "courier" never erases one.
+ */
+static int
+row(struct import *im, struct csv_record *rec, struct case_rec *c)
+{
+	char why[WHY_MAX], one[256], *v;
+	size_t wn = 0, len;
+	struct case_rec old;
+	int ok = 1;
+
+	if (rec->nfields != im->nfields) {
+		report(im, rec->line, "%zu fields, the header has %zu",
+		    rec->nfields, im->nfields);
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < rec->nfields; i++) {
+		int k = im->col[i];
+
+		v = rec->field[i];
+		len = rec->len[i];
+		trim(&v, &len);
+		if (columns[k].check(im, &columns[k], v, len, c, one,
+		    sizeof(one)) == -1) {
+			wn += (size_t)snprintf(why + wn, sizeof(why) - wn,
+			    "%s%s", ok ? "" : "; ", one);
+			if (wn >= sizeof(why))
+				wn = sizeof(why) - 1;
+			ok = 0;
+		}
+	}
+	if (!ok) {
+		report(im, rec->line, "%s", why);
+		return -1;
+	}
+	if (im->partial && im->bad == 0 &&
+	    store_case_by_receipt(im->st, c->receipt_no, &old) == 1)
+		for (int k = C_COURIER; k < C_NCOLS; k++)
+			if (im->field[k] == -1)
+				memcpy((char *)c + columns[k].off,
+				    (char *)&old + columns[k].off,
+				    columns[k].size);
+	return 0;
+}
+
+static long long
+count_cases(struct store *st)
+{
+	sqlite3_stmt *s;
+	long long n = -1;
+
+	if (sqlite3_prepare_v2(store_db(st), "SELECT count(*) FROM cases", -1,
+	    &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* Reads every record; writes while no row has been bad. 0 or -1. */
+static int
+import_file(struct import *im, struct csv_reader *r)
+{
+	struct csv_record rec;
+	struct case_rec c;
+	char err[512];
+	int rc;
+
+	if ((rc = csv_read(r, &rec, err, sizeof(err))) != 1) {
+		report(im, rec.line, "%s", rc == 0 ?
+		    "empty file: expected a header" : err);
+		im->bad_header = 1;
+		return -1;
+	}
+	if (header(im, &rec) == -1)
+		return -1;
+	while ((rc = csv_read(r, &rec, err, sizeof(err))) != 0) {
+		if (rc == -1) {
+			report(im, rec.line, "%s", err);
+			continue;
+		}
+		im->rows++;
+		if (row(im, &rec, &c) == 0 && im->bad == 0 &&
+		    store_case_upsert(im->st, &c, err, sizeof(err)) == -1)
+			report(im, rec.line, "%s", err);
+		if (im->rows % PROGRESS_EVERY == 0)
+			progress(im, csv_offset(r), 0);
+	}
+	progress(im, csv_offset(r), 1);
+	return im->bad == 0 ? 0 : -1;
+}
+
+int
+ctl_import_cases(struct ctl *ctl, int argc, char **argv)
+{
+	struct import im;
+	struct csv_reader *r = NULL;
+	struct stat sb;
+	long long before, after;
+	char err[512];
+	FILE *f;
+	int rc = 1;
+
+	if (argc != 1 || argv[0][0] == '-')
+		return 2;
+	memset(&im, 0, sizeof(im));
+	im.ctl = ctl;
+	im.file = argv[0];
+	im.today = ctl_today();
+	if ((f = fopen(im.file, "rb")) == NULL) {
+		ctl_err("%s: %s", im.file, strerror(errno));
+		return 1;
+	}
+	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
+		im.size = (long long)sb.st_size;
+	im.tty = isatty(STDERR_FILENO);
+	if ((r = csv_new(f)) == NULL) {
+		ctl_err("out of memory");
+		goto out;
+	}
+	if ((im.st = ctl_store(ctl)) == NULL)
+		goto out;
+	/*
+	 * A big page cache keeps the indexes in memory instead of spilling
+	 * half-built pages to the WAL and reading them back. Each upsert that
+	 * updates opens a statement savepoint whose ~90 KB buffer then sits
+	 * on top of the heap: glibc would give it back to the kernel and take
+	 * it again per row (2-3x the run time in page faults) unless told not
+	 * to trim.
+	 */
+#ifdef M_TRIM_THRESHOLD
+	mallopt(M_TRIM_THRESHOLD, IMPORT_TRIM_BYTES);
+#endif
+	sqlite3_exec(store_db(im.st), "PRAGMA cache_size = -" IMPORT_CACHE_KB,
+	    NULL, NULL, NULL);
+	if (store_begin(im.st, err, sizeof(err)) == -1) {
+		ctl_err("%s", err);
+		goto out;
+	}
+	if ((before = count_cases(im.st)) == -1 ||
+	    import_file(&im, r) == -1 ||
+	    (after = count_cases(im.st)) == -1) {
+		store_rollback(im.st);
+		if (im.bad_header)
+			ctl_err("%s: bad header; nothing imported", im.file);
+		else if (im.bad > 0)
+			ctl_err("%s: %lu bad row%s; nothing imported", im.file,
+			    im.bad, im.bad == 1 ? "" : "s");
+		else
+			ctl_err("%s", sqlite3_errmsg(store_db(im.st)));
+		goto out;
+	}
+	if (store_commit(im.st, err, sizeof(err)) == -1) {
+		store_rollback(im.st);
+		ctl_err("%s; nothing imported", err);
+		goto out;
+	}
+	printf("imported %lu cases (%lld new, %lld updated)\n", im.rows,
+	    after - before, (long long)im.rows - (after - before));
+	rc = 0;
+out:
+	csv_free(r);
+	fclose(f);
+	return rc;
+}

@@ -9,7 +9,7 @@
 BUILD    ?= build
 CC       ?= cc
 SAN      ?= 0
-PKGS      = libevent libsmpp34 sqlite3 libpcre2-8 inih
+PKGS      = libevent libsmpp34 sqlite3 libpcre2-8 inih jansson
 
 # pkg-config -I becomes -isystem so library headers are not held to our -Werror.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))

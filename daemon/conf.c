@@ -85,6 +85,20 @@ static const struct conf_key conf_keys[] = {
 	    "500", "longer texts are answered with the hint, not matched"),
 	STR("locale", "country_code", locale.country_code, 0, "86",
 	    "country code stripped before numbers are compared"),
+	STR("notify", "quiet_hours", notify.quiet_hours, 0, "",
+	    "local HH:MM-HH:MM when notifications wait; empty = none"),
+	INT("outbox", "retry_undelivered", outbox.retry_undelivered, 0, 1, "1",
+	    "after an UNDELIV/EXPIRED/REJECTD receipt: one more try (1) or "
+	    "fail (0)"),
+	INT("outbox", "validity_h", outbox.validity_h, 1, 720, "48",
+	    "a message not accepted by the SMSC within this many hours "
+	    "expires"),
+	STR("http", "listen", http.listen, 0, "127.0.0.1:8080",
+	    "HTTP API address:port; empty = no API"),
+	PATH("http", "token_file", http.token_file, "api.token",
+	    "file holding the API bearer token"),
+	INT("http", "max_body", http.max_body, 1024, 16777216, "65536",
+	    "largest request body in bytes"),
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -195,6 +209,24 @@ conf_defaults(struct parse_state *ps)
 			(void)set_value(ps, &conf_keys[i], conf_keys[i].def, 0);
 }
 
+/* "21:00-08:00" -> minutes after midnight; "" -> -1 -1 (no quiet hours). */
+static int
+parse_quiet(const char *s, int *from, int *to)
+{
+	int h1, m1, h2, m2, n = 0;
+
+	*from = *to = -1;
+	if (*s == '\0')
+		return 0;
+	if (sscanf(s, "%2d:%2d-%2d:%2d%n", &h1, &m1, &h2, &m2, &n) != 4 ||
+	    s[n] != '\0' || h1 > 23 || h2 > 23 || m1 > 59 || m2 > 59 ||
+	    h1 < 0 || h2 < 0 || m1 < 0 || m2 < 0)
+		return -1;
+	*from = h1 * 60 + m1;
+	*to = h2 * 60 + m2;
+	return 0;
+}
+
 /* The line a key was set on, 0 if it kept its default. */
 static int
 key_line(const struct parse_state *ps, const char *section, const char *name)
@@ -209,7 +241,7 @@ key_line(const struct parse_state *ps, const char *section, const char *name)
 static void
 conf_check(struct parse_state *ps)
 {
-	const struct conf *c = ps->c;
+	struct conf *c = ps->c;
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct conf_key *k = &conf_keys[i];
@@ -224,6 +256,11 @@ conf_check(struct parse_state *ps)
 		perr(ps, key_line(ps, "locale", "country_code"),
 		    "[locale] country_code: '%s' is not 1-4 digits",
 		    c->locale.country_code);
+	if (parse_quiet(c->notify.quiet_hours, &c->notify.quiet_from,
+	    &c->notify.quiet_to) == -1)
+		perr(ps, key_line(ps, "notify", "quiet_hours"),
+		    "[notify] quiet_hours: '%s' is not HH:MM-HH:MM",
+		    c->notify.quiet_hours);
 	if (c->smpp.reconnect_max_s < c->smpp.reconnect_min_s)
 		perr(ps, key_line(ps, "smpp", "reconnect_max_s"),
 		    "[smpp] reconnect_max_s (%d) is below reconnect_min_s (%d)",

@@ -52,6 +52,19 @@ struct conf {
 	struct {
 		char country_code[5];    /* stripped as +CC, 00CC, CC */
 	} locale;
+	struct {
+		char quiet_hours[12];    /* "21:00-08:00" or "" */
+		int  quiet_from, quiet_to;   /* minutes after midnight; -1 none */
+	} notify;
+	struct {
+		int retry_undelivered;   /* one more try after UNDELIV etc. */
+		int validity_h;          /* give up on a message after this */
+	} outbox;
+	struct {
+		char listen[64];         /* "127.0.0.1:8080", "" = off */
+		char token_file[PATH_MAX];
+		int  max_body;           /* bytes */
+	} http;
 };
 
 /*

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 enum case_status {
 	CASE_ACCEPTED, CASE_REVIEWING, CASE_PRODUCING, CASE_MAILED,
@@ -87,9 +87,14 @@ int store_optout_set(struct store *st, const char *msisdn, int opted_out,
     char *err, size_t errlen);
 int store_optout_get(struct store *st, const char *msisdn);
 
-/* The message log. Returns the new row id, or -1 with err. */
+/*
+ * The message log. Returns the new row id, or -1 with err. An outbound row
+ * is also an outbox row: state 'queued', class from cls.
+ */
+enum outbox_class { OUTBOX_REPLY, OUTBOX_NOTIFY };
 struct msg_rec {
 	int         outbound;      /* 0 inbound text, 1 reply/notification */
+	int         cls;           /* outbound: enum outbox_class */
 	const char *msisdn;        /* the citizen's number as on the wire */
 	int         ton, npi;
 	const char *text;          /* UTF-8 */
@@ -98,6 +103,66 @@ struct msg_rec {
 };
 int64_t store_msg_add(struct store *st, const struct msg_rec *m, char *err,
     size_t errlen);
+
+/*
+ * The outbox (schema 3): outbound rows in state queued -> submitted ->
+ * delivered | failed | expired, and one outbox_parts row per segment the
+ * SMSC accepted (its message id, its own state). A message is delivered
+ * when every part is. The concatenation reference is kept on the row so a
+ * resend after a crash continues the same set.
+ */
+enum outbox_state { OB_QUEUED, OB_SUBMITTED, OB_DELIVERED, OB_FAILED,
+	OB_EXPIRED, OB_NSTATES };
+const char *outbox_state_name(int s);       /* "queued", … */
+int outbox_state_from_name(const char *n);  /* -1 if unknown */
+
+struct outbox_row {
+	int64_t id;
+	int     cls;               /* enum outbox_class */
+	char    msisdn[24];        /* destination as it goes on the wire */
+	int     ton, npi;
+	char   *text;              /* owned by the store until fn returns */
+	int     state;             /* OB_QUEUED or OB_SUBMITTED */
+	int     attempts;
+	int     ref;               /* concatenation reference, -1 if none yet */
+	int64_t at;                /* created, unix seconds */
+};
+
+/*
+ * Calls fn for up to limit rows in state queued or submitted with id >
+ * after_id, in id order. fn returns 0 to go on, -1 to stop. Returns the
+ * number of rows seen, or -1 on error.
+ */
+int store_outbox_scan(struct store *st, int64_t after_id, int limit,
+    int (*fn)(void *arg, const struct outbox_row *r), void *arg);
+/* States of parts 1..n of a message into states[0..n-1]; -1 where the SMSC
+ * has not accepted the part yet. Returns 0 / -1. */
+int store_outbox_part_states(struct store *st, int64_t msg_id, int *states,
+    int n);
+/* Records the reference a message's parts carry. */
+int store_outbox_set_ref(struct store *st, int64_t msg_id, int ref,
+    char *err, size_t errlen);
+/* Inserts or updates part (1-based) of msg_id: state, SMSC id (stored
+ * lower-case; NULL keeps the old one), status text (NULL keeps). */
+int store_outbox_part(struct store *st, int64_t msg_id, int part,
+    int state, const char *smsc_id, const char *status, char *err,
+    size_t errlen);
+/* Message-level state, attempts and last status (NULL keeps it). */
+int store_outbox_state(struct store *st, int64_t msg_id, int state,
+    int attempts, const char *last_status, char *err, size_t errlen);
+/* Back to queued with its parts forgotten (a retry after UNDELIV). */
+int store_outbox_requeue(struct store *st, int64_t msg_id, char *err,
+    size_t errlen);
+/* The message and part an SMSC message id (any case) belongs to: 1 found,
+ * 0 not, -1 error. */
+int store_outbox_by_smsc_id(struct store *st, const char *smsc_id,
+    int64_t *msg_id, int *part);
+/* How many parts a message has recorded and how many are in state. */
+int store_outbox_part_count(struct store *st, int64_t msg_id, int state);
+/* Outbound rows per state into counts[OB_NSTATES]. 0 / -1. */
+int store_outbox_counts(struct store *st, int64_t counts[OB_NSTATES]);
+/* PRAGMA data_version: changes when another connection commits. */
+int64_t store_data_version(struct store *st);
 
 /* The SQLite handle, for tools and tests that need a raw query. */
 struct sqlite3 *store_db(struct store *st);

@@ -46,6 +46,13 @@ static const struct {
 	[T_START] = { "start.done", 0 },
 	[T_UNKNOWN] = { "unknown.hint", 0 },
 	[T_RATE_LIMITED] = { "limit.exceeded", 0 },
+	[T_NOTIFY_MAILED] = { "notify.mailed", CASE_VARS | VAR(TV_COURIER) |
+	    VAR(TV_TRACKING_NO) },
+	[T_NOTIFY_READY] = { "notify.ready", CASE_VARS | VAR(TV_PLACE) },
+	[T_NOTIFY_REJECTED] = { "notify.rejected", CASE_VARS |
+	    VAR(TV_REASON) },
+	[T_NOTIFY_APPOINTMENT] = { "notify.appointment", CASE_VARS |
+	    VAR(TV_APPOINTMENT) },
 };
 
 static const char *const var_names[TV_COUNT] = {

@@ -39,6 +39,10 @@ enum tmpl_id {
 	T_START,
 	T_UNKNOWN,
 	T_RATE_LIMITED,
+	T_NOTIFY_MAILED,       /* proactive notices of a case change */
+	T_NOTIFY_READY,
+	T_NOTIFY_REJECTED,
+	T_NOTIFY_APPOINTMENT,
 	T_COUNT
 };
 

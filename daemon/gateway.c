@@ -17,8 +17,10 @@
 #include <sqlite3.h>
 
 #include "daemon/conf.h"
+#include "daemon/http.h"
 #include "daemon/inbound.h"
 #include "daemon/log.h"
+#include "daemon/outbox.h"
 #include "daemon/outq.h"
 #include "daemon/privacy.h"
 #include "daemon/smpp_link.h"
@@ -32,13 +34,18 @@
 #define BATCH_MAX        64
 /* How long a commit may wait for another process's write lock. */
 #define DAEMON_BUSY_MS   250
+/* Notifications held in memory; the rest wait in the store. */
+#define NOTIFY_IN_MEMORY 2000
+/* How often to look for rows other processes added, and quiet hours. */
+#define POLL_MS          500
+#define QUIET_CHECK_S    20
 
 /* One deliver_sm waiting for its batch to commit. */
 struct pending {
 	struct smpp_link *link;
 	uint64_t          token;
 	uint32_t          status;     /* deliver_sm_resp status if committed */
-	int               has_text;   /* wrote to the store in this batch */
+	int               wrote;      /* wrote to the store in this batch */
 	struct pdu_addr   to;
 	int64_t           out_id;
 	char             *reply;      /* queued after the commit */
@@ -54,6 +61,11 @@ struct gateway {
 	struct event      *pump_timer;
 	struct store      *store;
 	struct pipeline   *pipeline;
+	struct outbox     *outbox;
+	struct http_api   *http;
+	struct event      *poll_timer;
+	struct event      *quiet_timer;
+	int                quiet_from, quiet_to;
 	char               country_code[5];
 	char               store_path[PATH_MAX];
 	struct pending     batch[BATCH_MAX];
@@ -64,6 +76,9 @@ struct gateway {
 	int                stopping;
 	int                running;    /* links not stopped yet */
 };
+
+static int txn(struct gateway *);
+static void commit_idle(struct gateway *);
 
 static uint64_t
 now_ms(void)
@@ -116,14 +131,71 @@ pump_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	pump(arg);
+	commit_idle(arg);
+}
+
+/* Loads what other processes queued, and more notifications as the queue
+ * drains. */
+static void
+fill(struct gateway *g, int startup)
+{
+	if (txn(g) == -1)
+		return;
+	if (outbox_fill(g->outbox, startup) == -1)
+		log_err("outbox: loading queued messages failed");
+	commit_idle(g);
+	pump(g);
+	commit_idle(g);
+}
+
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *g = arg;
+
+	(void)fd;
+	(void)what;
+	if (outbox_poll(g->outbox) ||
+	    outq_messages(g->outq, OUTQ_NOTIFY) < NOTIFY_IN_MEMORY / 2)
+		fill(g, 0);
+}
+
+/* 1 if now (local time) is inside [from, to), which may wrap midnight. */
+static int
+in_quiet_hours(int from, int to, time_t now)
+{
+	struct tm tm;
+	int m;
+
+	if (from < 0 || from == to)
+		return 0;
+	localtime_r(&now, &tm);
+	m = tm.tm_hour * 60 + tm.tm_min;
+	return from < to ? m >= from && m < to : m >= from || m < to;
+}
+
+static void
+quiet_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gateway *g = arg;
+	int quiet = in_quiet_hours(g->quiet_from, g->quiet_to, time(NULL));
+
+	(void)fd;
+	(void)what;
+	outq_hold(g->outq, OUTQ_NOTIFY, quiet);
+	if (!quiet)
+		pump(g);
+	commit_idle(g);
 }
 
 static void
 on_final(void *arg, const struct outq_msg_info *m)
 {
+	struct gateway *g = arg;
 	char a[32];
 
-	(void)arg;
+	if (g->outbox != NULL && txn(g) == 0)
+		(void)outbox_final(g->outbox, m);
 	if (m->ok)
 		log_info("outbox sent id=%llu to=%s parts=%d smsc_ids=%s",
 		    (unsigned long long)m->id,
@@ -134,6 +206,40 @@ on_final(void *arg, const struct outq_msg_info *m)
 		    (unsigned long long)m->id,
 		    mask_addr(m->dst->addr, a, sizeof(a)), m->parts,
 		    smpp_link_status_name(m->status));
+}
+
+/* Opens the shared transaction if it is not open: texts, part updates and
+ * receipts of one event-loop turn commit together. */
+static int
+txn(struct gateway *g)
+{
+	char err[256];
+
+	if (g->in_txn)
+		return 0;
+	if (store_begin(g->store, err, sizeof(err)) == -1) {
+		log_err("store: cannot begin: %s", err);
+		return -1;
+	}
+	g->in_txn = 1;
+	return 0;
+}
+
+/* Commits what a turn with no texts in it wrote (part updates, receipts,
+ * outcomes). */
+static void
+commit_idle(struct gateway *g)
+{
+	char err[256] = "";
+
+	if (!g->in_txn || g->nbatch > 0)
+		return;
+	if (store_commit(g->store, err, sizeof(err)) == -1) {
+		store_rollback(g->store);
+		log_err("store: outbox updates not committed: %s; the parts "
+		    "concerned may be sent again after a restart", err);
+	}
+	g->in_txn = 0;
 }
 
 static void
@@ -147,8 +253,8 @@ queue_reply(struct gateway *g, const struct pdu_addr *to, int64_t id,
 	src.ton = (uint8_t)g->smpp.source_ton;
 	src.npi = (uint8_t)g->smpp.source_npi;
 	snprintf(src.addr, sizeof(src.addr), "%s", g->smpp.source_addr);
-	if (outq_push(g->outq, OUTQ_REPLY, (uint64_t)id, &src, to, text, err,
-	    sizeof(err)) == -1)
+	if (outq_push(g->outq, OUTQ_REPLY, (uint64_t)id, &src, to, text, NULL,
+	    err, sizeof(err)) == -1)
 		log_err("reply id=%lld to=%s not queued: %s", (long long)id,
 		    mask_addr(to->addr, a, sizeof(a)), err);
 }
@@ -173,8 +279,12 @@ batch_flush(struct gateway *g)
 	char err[256] = "";
 	int ok = 1;
 
-	if (g->nbatch == 0)
+	if (g->nbatch == 0) {
+		commit_idle(g);
+		pump(g);
+		commit_idle(g);
 		return;
+	}
 	if (g->in_txn) {
 		if (g->batch_failed || store_commit(g->store, err,
 		    sizeof(err)) == -1) {
@@ -189,7 +299,7 @@ batch_flush(struct gateway *g)
 	for (int i = 0; i < g->nbatch; i++) {
 		struct pending *p = &g->batch[i];
 
-		smpp_link_ack(p->link, p->token, !ok && p->has_text ?
+		smpp_link_ack(p->link, p->token, !ok && p->wrote ?
 		    ESME_X_T_APPN : p->status);
 	}
 	for (int i = 0; ok && i < g->nbatch; i++)
@@ -198,6 +308,7 @@ batch_flush(struct gateway *g)
 			    g->batch[i].reply);
 	batch_clear(g);
 	pump(g);
+	commit_idle(g);
 }
 
 /* The link went down with texts uncommitted: forget them; the SMSC never
@@ -241,15 +352,9 @@ handle_text(struct gateway *g, struct pending *pd, const struct inbound *in)
 	struct reply r;
 	char err[256] = "", a[32];
 
-	if (!g->in_txn) {
-		if (store_begin(g->store, err, sizeof(err)) == -1) {
-			log_err("store: cannot begin: %s", err);
-			g->batch_failed = 1;
-		} else {
-			g->in_txn = 1;
-		}
-	}
-	pd->has_text = 1;
+	if (txn(g) == -1)
+		g->batch_failed = 1;
+	pd->wrote = 1;
 	if (g->batch_failed)
 		return;
 	if (pipeline_handle(g->pipeline, in, repliable(g, &in->src), time(NULL),
@@ -287,8 +392,10 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 	inbound_from_pdu(g->reasm, p, now_ms(), &it);
 	switch (it.kind) {
 	case INB_RECEIPT:
-		log_info("receipt smsc_id=%s stat=%s err=%d", it.dlr.id,
-		    dlr_state_name(it.dlr.state), it.dlr.err);
+		/* Acknowledged only once its effect is committed. */
+		pd->wrote = 1;
+		if (txn(g) == -1 || outbox_receipt(g->outbox, &it.dlr) == -1)
+			g->batch_failed = 1;
 		break;
 	case INB_PART:
 		if (!evtimer_pending(g->reasm_timer, NULL)) {
@@ -351,10 +458,16 @@ on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 {
 	struct gateway *g = arg;
 
+	uint64_t id;
+	int part;
+
 	if (status != ESME_OK)
 		log_info("submit_sm outcome status=%s%s",
 		    smpp_link_status_name(status),
 		    outq_transient(status) ? " (will retry)" : "");
+	outq_seg_ref(cookie, &id, &part);
+	if (status == ESME_OK && txn(g) == 0)
+		(void)outbox_part_done(g->outbox, id, part, status, msgid);
 	outq_done(g->outq, cookie, status, msgid, now_ms());
 	if (!g->stopping)
 		pump(g);
@@ -398,6 +511,20 @@ stop_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	log_warn("links did not stop in time; exiting anyway");
 	event_base_loopexit(g->base, NULL);
+}
+
+static const struct tmpl_set *
+http_templates(void *arg)
+{
+	return pipeline_templates(((struct gateway *)arg)->pipeline);
+}
+
+/* The API committed a notification on our own connection, which
+ * PRAGMA data_version does not report: load it now. */
+static void
+http_changed(void *arg)
+{
+	fill(arg, 0);
 }
 
 static struct smpp_link *
@@ -477,10 +604,39 @@ gateway_new(struct event_base *base, const struct conf *c)
 	g->reasm = reasm_new(REASM_MAX_SETS, REASM_TIMEOUT_MS);
 	g->outq = outq_new(modes[c->smpp.long_messages],
 	    c->smpp.registered_delivery, on_final, g);
+	{
+		struct pdu_addr src;
+		struct outbox_cfg oc;
+
+		memset(&src, 0, sizeof(src));
+		src.ton = (uint8_t)c->smpp.source_ton;
+		src.npi = (uint8_t)c->smpp.source_npi;
+		snprintf(src.addr, sizeof(src.addr), "%s", c->smpp.source_addr);
+		memset(&oc, 0, sizeof(oc));
+		oc.source = &src;
+		oc.country_code = c->locale.country_code;
+		oc.retry_undelivered = c->outbox.retry_undelivered;
+		oc.validity_h = c->outbox.validity_h;
+		oc.notify_in_memory = NOTIFY_IN_MEMORY;
+		if (g->outq != NULL)
+			g->outbox = outbox_new(g->store, g->outq, &oc);
+	}
+	if (c->http.listen[0] != '\0' && (g->http = http_api_new(base, c,
+	    g->store, http_templates, http_changed, g, err, sizeof(err))) ==
+	    NULL) {
+		log_err("http: %s", err);
+		goto fail;
+	}
+	g->quiet_from = c->notify.quiet_from;
+	g->quiet_to = c->notify.quiet_to;
+	g->poll_timer = event_new(base, -1, EV_PERSIST, poll_cb, g);
+	g->quiet_timer = event_new(base, -1, EV_PERSIST, quiet_cb, g);
 	g->reasm_timer = evtimer_new(base, reasm_cb, g);
 	g->pump_timer = evtimer_new(base, pump_cb, g);
 	g->stop_timer = evtimer_new(base, stop_timeout_cb, g);
-	if (g->reasm == NULL || g->outq == NULL || g->reasm_timer == NULL ||
+	if (g->reasm == NULL || g->outq == NULL || g->outbox == NULL ||
+	    g->poll_timer == NULL || g->quiet_timer == NULL ||
+	    g->reasm_timer == NULL ||
 	    g->pump_timer == NULL || g->stop_timer == NULL)
 		goto fail;
 	return g;
@@ -498,8 +654,14 @@ gateway_free(struct gateway *g)
 	if (g->rx != NULL && g->rx != g->tx)
 		smpp_link_free(g->rx);
 	smpp_link_free(g->tx);
+	http_api_free(g->http);
 	outq_free(g->outq);
+	outbox_free(g->outbox);
 	reasm_free(g->reasm);
+	if (g->poll_timer != NULL)
+		event_free(g->poll_timer);
+	if (g->quiet_timer != NULL)
+		event_free(g->quiet_timer);
 	if (g->in_txn)
 		store_rollback(g->store);
 	batch_clear(g);
@@ -517,6 +679,13 @@ gateway_free(struct gateway *g)
 void
 gateway_start(struct gateway *g)
 {
+	struct timeval poll = { 0, POLL_MS * 1000 }, quiet = { QUIET_CHECK_S, 0 };
+
+	/* What a crash or a stop left unsent goes out first. */
+	fill(g, 1);
+	quiet_cb(-1, 0, g);
+	evtimer_add(g->poll_timer, &poll);
+	evtimer_add(g->quiet_timer, &quiet);
 	smpp_link_start(g->tx);
 	g->running = 1;
 	if (g->rx != g->tx) {
@@ -534,6 +703,7 @@ gateway_stop(struct gateway *g)
 		return;
 	g->stopping = 1;
 	log_info("stopping: no new texts, waiting for outstanding responses");
+	evtimer_del(g->poll_timer);
 	/* Bounded: drain + unbind each take at most response_timeout_s. */
 	tv.tv_sec = 2 * g->smpp.response_timeout_s + 1;
 	evtimer_add(g->stop_timer, &tv);
@@ -567,6 +737,9 @@ gateway_reload(struct gateway *g, const struct conf *c)
 	} else {
 		log_info("reload: patterns and templates replaced");
 	}
+	g->quiet_from = c->notify.quiet_from;
+	g->quiet_to = c->notify.quiet_to;
+	quiet_cb(-1, 0, g);
 	smpp_link_set_limits(g->tx, n->window, n->max_tps);
 	g->smpp.window = n->window;
 	g->smpp.max_tps = n->max_tps;

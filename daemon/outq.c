@@ -23,6 +23,7 @@ struct outq_msg {
 	int              failed;
 	uint32_t         status;
 	uint8_t          registered_delivery;
+	int              attempts;
 	struct outq_seg *segs;
 };
 
@@ -41,7 +42,8 @@ TAILQ_HEAD(seg_list, outq_seg);
 struct outq {
 	enum seg_mode    mode;
 	int              registered_delivery;
-	uint16_t         next_ref;
+	int              held[OUTQ_NCLASS];
+	size_t           nmsg[OUTQ_NCLASS];
 	struct seg_list  ready[OUTQ_NCLASS];
 	struct seg_list  delayed;     /* sorted by due */
 	size_t           waiting, inflight;
@@ -52,6 +54,8 @@ struct outq {
 /* Retry delay after a response timeout: 1 s doubling to a minute. */
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS   60000
+
+static void finish(struct outq *, struct outq_msg *);
 
 struct outq *
 outq_new(enum seg_mode mode, int registered_delivery, outq_final_fn final,
@@ -65,7 +69,6 @@ outq_new(enum seg_mode mode, int registered_delivery, outq_final_fn final,
 	q->registered_delivery = registered_delivery;
 	q->final = final;
 	q->arg = arg;
-	q->next_ref = 1;
 	for (int i = 0; i < OUTQ_NCLASS; i++)
 		TAILQ_INIT(&q->ready[i]);
 	TAILQ_INIT(&q->delayed);
@@ -73,8 +76,9 @@ outq_new(enum seg_mode mode, int registered_delivery, outq_final_fn final,
 }
 
 static void
-msg_free(struct outq_msg *m)
+msg_free(struct outq *q, struct outq_msg *m)
 {
+	q->nmsg[m->cls]--;
 	segments_free(&m->seg);
 	free(m->segs);
 	free(m);
@@ -99,7 +103,7 @@ outq_free(struct outq *q)
 			TAILQ_REMOVE(l, s, entry);
 			s->state = SEG_FINAL;
 			if (--m->pending == 0)
-				msg_free(m);
+				msg_free(q, m);
 		}
 	}
 	free(q);
@@ -108,7 +112,7 @@ outq_free(struct outq *q)
 int
 outq_push(struct outq *q, enum outq_class cls, uint64_t id,
     const struct pdu_addr *src, const struct pdu_addr *dst,
-    const char *text, char *err, size_t errlen)
+    const char *text, const uint8_t *done, char *err, size_t errlen)
 {
 	struct outq_msg *m = calloc(1, sizeof(*m));
 
@@ -116,12 +120,13 @@ outq_push(struct outq *q, enum outq_class cls, uint64_t id,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (segment_text(text, strlen(text), q->mode, q->next_ref, &m->seg,
-	    err, errlen) == -1) {
+	/* The reference follows from the id: a resend after a restart
+	 * continues the set the phone has begun. */
+	if (segment_text(text, strlen(text), q->mode, (uint16_t)(id % 65535 +
+	    1), &m->seg, err, errlen) == -1) {
 		free(m);
 		return -1;
 	}
-	q->next_ref = q->next_ref == UINT16_MAX ? 1 : q->next_ref + 1;
 	m->segs = calloc((size_t)m->seg.total, sizeof(*m->segs));
 	if (m->segs == NULL) {
 		segments_free(&m->seg);
@@ -135,16 +140,43 @@ outq_push(struct outq *q, enum outq_class cls, uint64_t id,
 	m->dst = *dst;
 	m->pending = m->seg.total;
 	m->registered_delivery = (uint8_t)q->registered_delivery;
+	q->nmsg[cls]++;
 	for (int i = 0; i < m->seg.total; i++) {
 		struct outq_seg *s = &m->segs[i];
 
 		s->msg = m;
 		s->idx = i;
+		if (done != NULL && done[i]) {
+			s->state = SEG_FINAL;
+			m->pending--;
+			continue;
+		}
 		s->state = SEG_WAITING;
 		TAILQ_INSERT_TAIL(&q->ready[cls], s, entry);
 		q->waiting++;
 	}
+	if (m->pending == 0)          /* every part was already accepted */
+		finish(q, m);
 	return 0;
+}
+
+void
+outq_seg_ref(const struct outq_seg *seg, uint64_t *id, int *part)
+{
+	*id = seg->msg->id;
+	*part = seg->idx + 1;
+}
+
+void
+outq_hold(struct outq *q, enum outq_class cls, int held)
+{
+	q->held[cls] = held;
+}
+
+size_t
+outq_messages(const struct outq *q, enum outq_class cls)
+{
+	return q->nmsg[cls];
 }
 
 struct outq_seg *
@@ -160,11 +192,12 @@ outq_next(struct outq *q, uint64_t now_ms)
 		TAILQ_INSERT_HEAD(&q->ready[s->msg->cls], s, entry);
 	}
 	for (int c = 0; c < OUTQ_NCLASS; c++) {
-		if ((s = TAILQ_FIRST(&q->ready[c])) == NULL)
+		if (q->held[c] || (s = TAILQ_FIRST(&q->ready[c])) == NULL)
 			continue;
 		TAILQ_REMOVE(&q->ready[c], s, entry);
 		s->state = SEG_INFLIGHT;
 		s->attempts++;
+		s->msg->attempts++;
 		q->waiting--;
 		q->inflight++;
 		return s;
@@ -253,12 +286,13 @@ finish(struct outq *q, struct outq_msg *m)
 	info.src = &m->src;
 	info.dst = &m->dst;
 	info.parts = m->seg.total;
+	info.attempts = m->attempts;
 	info.ok = m->failed == 0;
 	info.status = m->status;
 	info.message_ids = ids;
 	if (q->final != NULL)
 		q->final(q->arg, &info);
-	msg_free(m);
+	msg_free(q, m);
 }
 
 void

@@ -24,6 +24,7 @@ struct outq_msg_info {
 	enum outq_class  cls;
 	const struct pdu_addr *src, *dst;
 	int              parts;
+	int              attempts;    /* submits made, all parts together */
 	int              ok;          /* 1 all parts accepted by the SMSC */
 	uint32_t         status;      /* the failing status when !ok */
 	const char      *message_ids; /* space-separated, one per part */
@@ -37,12 +38,26 @@ struct outq *outq_new(enum seg_mode mode, int registered_delivery,
 void outq_free(struct outq *q);
 
 /*
- * Queues text from src to dst. id is the caller's reference (a store row).
- * Returns 0, or -1 with err when the text cannot be encoded.
+ * Queues text from src to dst. id is the caller's reference (its outbox
+ * row); the concatenation reference is derived from it, so a message resent
+ * after a restart continues the same set. done, if not NULL, flags parts
+ * (done[0] for part 1, up to SEG_MAX_PARTS) the SMSC already accepted: they
+ * are not sent again. Returns 0, or -1 with err when the text does not
+ * encode.
  */
 int outq_push(struct outq *q, enum outq_class cls, uint64_t id,
     const struct pdu_addr *src, const struct pdu_addr *dst,
-    const char *text, char *err, size_t errlen);
+    const char *text, const uint8_t *done, char *err, size_t errlen);
+
+/* The message (caller's id) and 1-based part a segment belongs to. */
+void outq_seg_ref(const struct outq_seg *seg, uint64_t *id, int *part);
+
+/* Holds back (1) or releases (0) a class, e.g. notifications in quiet
+ * hours. Segments in flight are not affected. */
+void outq_hold(struct outq *q, enum outq_class cls, int held);
+
+/* Messages held in memory (waiting or in flight), per class. */
+size_t outq_messages(const struct outq *q, enum outq_class cls);
 
 /* The next segment to send at now_ms (replies first), marked in flight;
  * NULL if none is due. */

@@ -19,8 +19,6 @@
 #include "daemon/templates.h"
 #include "parsers/idcard.h"
 
-/* Identity Card Law, Art. 12: issued within 60 days of the application. */
-#define LEGAL_DAYS 60
 
 struct pipeline {
 	struct store      *st;
@@ -107,6 +105,12 @@ pipeline_free(struct pipeline *p)
 	free(p);
 }
 
+const struct tmpl_set *
+pipeline_templates(const struct pipeline *p)
+{
+	return p->tmpl;
+}
+
 int
 pipeline_reload(struct pipeline *p, const struct conf *c, char *errs,
     size_t errlen)
@@ -132,29 +136,6 @@ yyyymmdd(time_t t)
 	struct tm tm;
 
 	localtime_r(&t, &tm);
-	return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
-	    tm.tm_mday;
-}
-
-/* submitted_at + 60 days as YYYY-MM-DD; its YYYYMMDD value, 0 if bad. */
-static long
-deadline_of(const char *submitted, char out[32])
-{
-	struct tm tm;
-	int y, m, d;
-
-	out[0] = '\0';
-	if (sscanf(submitted, "%4d-%2d-%2d", &y, &m, &d) != 3)
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d + LEGAL_DAYS;
-	tm.tm_hour = 12;
-	if (timegm(&tm) == (time_t)-1)
-		return 0;
-	snprintf(out, 32, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-	    tm.tm_mday);
 	return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
 	    tm.tm_mday;
 }
@@ -208,7 +189,7 @@ query(struct pipeline *p, const struct intent_match *m, const char *sender,
 		return 0;
 	}
 	set_id(o, c->id_number);
-	due = deadline_of(c->submitted_at, o->deadline);
+	due = case_deadline(c->submitted_at, o->deadline, sizeof(o->deadline));
 	o->v.v[TV_REF] = c->receipt_no;
 	o->v.v[TV_STATUS] = tmpl_status(p->tmpl, c->status, lang);
 	o->v.v[TV_DEADLINE] = o->deadline;

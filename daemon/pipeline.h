@@ -15,6 +15,7 @@
 
 struct conf;
 struct store;
+struct tmpl_set;
 
 /* One whole inbound text, decoded to UTF-8. */
 struct inbound {
@@ -45,6 +46,9 @@ void pipeline_free(struct pipeline *p);
 /* Replaces patterns, templates and limits only if both files load. */
 int pipeline_reload(struct pipeline *p, const struct conf *c, char *errs,
     size_t errlen);
+
+/* The templates in use now (they change on reload). */
+const struct tmpl_set *pipeline_templates(const struct pipeline *p);
 
 /* For --check-config: loads and frees; returns the number of errors. */
 int pipeline_check(const struct conf *c, char *errs, size_t errlen);

@@ -106,6 +106,28 @@ static const char *const migrations[] = {
 	"CREATE INDEX messages_outbox ON messages (state, id)\n"
 	"  WHERE state IN ('queued', 'submitted');\n"
 	"PRAGMA user_version = 2;\n",
+
+	/*
+	 * 2 -> 3: the outbox's delivery tracking. ref is the concatenation
+	 * reference a message's segments carry, kept so a resend after a
+	 * crash continues the same set. One outbox_parts row per segment the
+	 * SMSC accepted: receipts find it by the SMSC's message id (stored
+	 * lower-case, so hex ids match whatever case the receipt uses).
+	 */
+	"ALTER TABLE messages ADD COLUMN ref INTEGER CHECK (ref IS NULL OR\n"
+	"  ref BETWEEN 0 AND 65535);\n"
+	"CREATE TABLE outbox_parts (\n"
+	"  msg_id  INTEGER NOT NULL REFERENCES messages (id),\n"
+	"  part    INTEGER NOT NULL CHECK (part >= 1),\n"
+	"  smsc_id TEXT,\n"
+	"  state   TEXT NOT NULL CHECK (state IN ('submitted', 'delivered',\n"
+	"            'failed', 'expired')),\n"
+	"  status  TEXT,\n"
+	"  at      INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (msg_id, part)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX outbox_parts_smsc_id ON outbox_parts (smsc_id);\n"
+	"PRAGMA user_version = 3;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -115,6 +137,7 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
 	"submitted_at, updated_at, courier, tracking_no, pickup_place, " \
 	"appointment, reason"
 #define LOSS_COLS "id, ref, id_number, msisdn, state, created_at, updated_at"
+#define OB_COLS   "id, class, msisdn, ton, npi, text, state, attempts, ref, at"
 
 enum stmt {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
@@ -122,6 +145,10 @@ enum stmt {
 	S_LOSS_OPEN, S_LOSS_BY_ID, S_LOSS_ADD, S_LOSS_SET_STATE,
 	S_OPTOUT_SET, S_OPTOUT_CLEAR, S_OPTOUT_GET,
 	S_MSG_ADD,
+	S_OB_SCAN, S_OB_PART_STATES, S_OB_SET_REF, S_OB_PART, S_OB_STATE,
+	S_OB_REQUEUE, S_OB_PARTS_DEL, S_OB_BY_SMSC_ID, S_OB_PART_COUNT,
+	S_OB_COUNTS, S_DATA_VERSION,
+	S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_COUNT
 };
 
@@ -167,13 +194,65 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_OPTOUT_GET] = "SELECT 1 FROM optouts WHERE msisdn = ?1",
 	[S_MSG_ADD] =
 	    "INSERT INTO messages (direction, at, msisdn, ton, npi, text,"
-	    " intent, reply_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    " intent, reply_to, state, class)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	/*
+	 * Each arm repeats the partial index's own term, so both read it in
+	 * id order; SQLite merges the two sorted arms, so there is no sort
+	 * and LIMIT stops early however long the outbox is.
+	 */
+	[S_OB_SCAN] =
+	    "SELECT " OB_COLS " FROM messages"
+	    " WHERE state IN ('queued', 'submitted') AND state = 'queued'"
+	    " AND id > ?1"
+	    " UNION ALL SELECT " OB_COLS " FROM messages"
+	    " WHERE state IN ('queued', 'submitted') AND state = 'submitted'"
+	    " AND id > ?1"
+	    " ORDER BY id LIMIT ?2",
+	[S_OB_PART_STATES] =
+	    "SELECT part, state FROM outbox_parts WHERE msg_id = ?1",
+	/* class IS NOT NULL: a log row from before the outbox stays one. */
+	[S_OB_SET_REF] =
+	    "UPDATE messages SET ref = ?2 WHERE id = ?1 AND class IS NOT NULL",
+	[S_OB_PART] =
+	    "INSERT INTO outbox_parts (msg_id, part, smsc_id, state, status,"
+	    " at) VALUES (?1, ?2, lower(?3), ?4, ?5, ?6)"
+	    " ON CONFLICT (msg_id, part) DO UPDATE SET state = excluded.state,"
+	    " smsc_id = coalesce(excluded.smsc_id, smsc_id),"
+	    " status = coalesce(excluded.status, status), at = excluded.at",
+	[S_OB_STATE] =
+	    "UPDATE messages SET state = ?2, attempts = coalesce(?3, attempts),"
+	    " last_status = coalesce(?4, last_status)"
+	    " WHERE id = ?1 AND class IS NOT NULL",
+	[S_OB_REQUEUE] =
+	    "UPDATE messages SET state = 'queued'"
+	    " WHERE id = ?1 AND class IS NOT NULL",
+	[S_OB_PARTS_DEL] = "DELETE FROM outbox_parts WHERE msg_id = ?1",
+	/* The index holds (smsc_id, msg_id, part): the newest message wins
+	 * without a sort should an SMSC ever reuse an id. */
+	[S_OB_BY_SMSC_ID] =
+	    "SELECT msg_id, part FROM outbox_parts WHERE smsc_id = lower(?1)"
+	    " ORDER BY msg_id DESC LIMIT 1",
+	[S_OB_PART_COUNT] =
+	    "SELECT count(*) FROM outbox_parts WHERE msg_id = ?1"
+	    " AND (?2 IS NULL OR state = ?2)",
+	/* The one statement that reads the whole log (for stats only). */
+	[S_OB_COUNTS] =
+	    "SELECT state, count(*) FROM messages WHERE state IS NOT NULL"
+	    " GROUP BY state",
+	[S_DATA_VERSION] = "PRAGMA data_version",
+	/* Makes a multi-statement call atomic, in a transaction or not. */
+	[S_SAVEPOINT] = "SAVEPOINT store_op",
+	[S_RELEASE] = "RELEASE store_op",
+	[S_ROLLBACK_TO] = "ROLLBACK TO store_op",
 };
 
 struct store {
 	sqlite3      *db;
 	sqlite3_stmt *stmt[S_COUNT];
 	int           version;
+	char         *text;         /* store_outbox_scan's row text */
+	size_t        textcap;
 };
 
 static int
@@ -181,6 +260,29 @@ dberr(struct store *st, const char *what, char *err, size_t errlen)
 {
 	errf(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
+}
+
+long
+case_deadline(const char *submitted, char *out, size_t cap)
+{
+	struct tm tm;
+	int y, m, d;
+
+	if (cap > 0)
+		out[0] = '\0';
+	if (sscanf(submitted, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d + CASE_LEGAL_DAYS;
+	tm.tm_hour = 12;                   /* clear of DST edges */
+	/* timegm normalises the fields: day 70 of January is in March. */
+	if (timegm(&tm) == (time_t)-1 ||
+	    (cap > 0 && strftime(out, cap, "%Y-%m-%d", &tm) == 0))
+		return 0;
+	return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
+	    tm.tm_mday;
 }
 
 const char *
@@ -385,6 +487,7 @@ store_close(struct store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	free(st->text);
 	free(st);
 }
 
@@ -631,12 +734,24 @@ store_optout_get(struct store *st, const char *msisdn)
 
 /* ---- the message log ------------------------------------------------ */
 
+static const char *const class_names[] = { "reply", "notify" };
+#define NCLASSES (int)(sizeof(class_names) / sizeof(class_names[0]))
+
+static const char *const ob_names[OB_NSTATES] = {
+	"queued", "submitted", "delivered", "failed", "expired",
+};
+
 int64_t
 store_msg_add(struct store *st, const struct msg_rec *m, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *s = st->stmt[S_MSG_ADD];
 
+	if (m->outbound && (m->cls < 0 || m->cls >= NCLASSES)) {
+		errf(err, errlen, "message log: class %d out of range",
+		    m->cls);
+		return -1;
+	}
 	sqlite3_bind_text(s, 1, m->outbound ? "out" : "in", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)time(NULL));
 	sqlite3_bind_text(s, 3, m->msisdn, -1, SQLITE_STATIC);
@@ -647,7 +762,293 @@ store_msg_add(struct store *st, const struct msg_rec *m, char *err,
 		sqlite3_bind_text(s, 7, m->intent, -1, SQLITE_STATIC);
 	if (m->reply_to != 0)
 		sqlite3_bind_int64(s, 8, m->reply_to);
+	/* Every outbound row is an outbox row: queued until sent. */
+	if (m->outbound) {
+		sqlite3_bind_text(s, 9, ob_names[OB_QUEUED], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 10, class_names[m->cls], -1,
+		    SQLITE_STATIC);
+	}
 	if (exec_stmt(st, s, "message log", err, errlen) == -1)
 		return -1;
 	return sqlite3_last_insert_rowid(st->db);
+}
+
+/* ---- the outbox ----------------------------------------------------- */
+
+const char *
+outbox_state_name(int s)
+{
+	if (s < 0 || s >= OB_NSTATES)
+		return NULL;
+	return ob_names[s];
+}
+
+int
+outbox_state_from_name(const char *n)
+{
+	if (n == NULL)
+		return -1;
+	for (int i = 0; i < OB_NSTATES; i++)
+		if (strcmp(n, ob_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int
+class_from_name(const char *n)
+{
+	if (n == NULL)
+		return -1;
+	for (int i = 0; i < NCLASSES; i++)
+		if (strcmp(n, class_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* Copies the scan's text column into the store's buffer (grown as needed)
+ * so the row handed out does not point into SQLite's memory. */
+static char *
+scan_text(struct store *st, sqlite3_stmt *s, int col)
+{
+	const unsigned char *src = sqlite3_column_text(s, col);
+	size_t n = (size_t)sqlite3_column_bytes(s, col);
+	char *p;
+
+	if (n + 1 > st->textcap) {
+		if ((p = realloc(st->text, n + 1)) == NULL)
+			return NULL;
+		st->text = p;
+		st->textcap = n + 1;
+	}
+	if (n > 0)
+		memcpy(st->text, src, n);
+	st->text[n] = '\0';
+	return st->text;
+}
+
+int
+store_outbox_scan(struct store *st, int64_t after_id, int limit,
+    int (*fn)(void *arg, const struct outbox_row *r), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_SCAN];
+	struct outbox_row r;
+	int rc, n = 0, bad = 0;
+
+	sqlite3_bind_int64(s, 1, after_id);
+	sqlite3_bind_int(s, 2, limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = sqlite3_column_int64(s, 0);
+		r.cls = class_from_name((const char *)sqlite3_column_text(s,
+		    1));
+		col_copy(s, 2, r.msisdn, sizeof(r.msisdn));
+		r.ton = sqlite3_column_int(s, 3);
+		r.npi = sqlite3_column_int(s, 4);
+		r.text = scan_text(st, s, 5);
+		r.state = outbox_state_from_name((const char *)
+		    sqlite3_column_text(s, 6));
+		r.attempts = sqlite3_column_int(s, 7);
+		r.ref = sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(s, 8);
+		r.at = sqlite3_column_int64(s, 9);
+		n++;
+		/* A row the store cannot describe is an error, not a skip:
+		 * silently leaving it would strand the message. */
+		if (r.cls == -1 || r.text == NULL) {
+			bad = 1;
+			break;
+		}
+		if (fn(arg, &r) == -1)
+			break;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (bad || (rc != SQLITE_ROW && rc != SQLITE_DONE))
+		return -1;
+	return n;
+}
+
+int
+store_outbox_part_states(struct store *st, int64_t msg_id, int *states,
+    int n)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_PART_STATES];
+	int rc, part;
+
+	for (int i = 0; i < n; i++)
+		states[i] = -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		part = sqlite3_column_int(s, 0);
+		if (part >= 1 && part <= n)
+			states[part - 1] = outbox_state_from_name(
+			    (const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Steps an UPDATE of one outbox row; no row changed is an error. */
+static int
+exec_one(struct store *st, sqlite3_stmt *s, int64_t msg_id,
+    const char *what, char *err, size_t errlen)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s %lld", what, (long long)msg_id);
+	if (exec_stmt(st, s, buf, err, errlen) == -1)
+		return -1;
+	if (sqlite3_changes(st->db) == 0) {
+		errf(err, errlen, "%s: no such outbox message", buf);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_outbox_set_ref(struct store *st, int64_t msg_id, int ref, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_SET_REF];
+
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_int(s, 2, ref);
+	return exec_one(st, s, msg_id, "outbox ref", err, errlen);
+}
+
+int
+store_outbox_part(struct store *st, int64_t msg_id, int part, int state,
+    const char *smsc_id, const char *status, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_PART];
+	char what[64];
+
+	snprintf(what, sizeof(what), "outbox part %lld/%d", (long long)msg_id,
+	    part);
+	/* A part exists only once the SMSC has accepted it. */
+	if (state <= OB_QUEUED || state >= OB_NSTATES || part < 1) {
+		errf(err, errlen, "%s: state %d out of range", what, state);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_int(s, 2, part);
+	if (smsc_id != NULL)
+		sqlite3_bind_text(s, 3, smsc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, ob_names[state], -1, SQLITE_STATIC);
+	if (status != NULL)
+		sqlite3_bind_text(s, 5, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
+	return exec_stmt(st, s, what, err, errlen);
+}
+
+int
+store_outbox_state(struct store *st, int64_t msg_id, int state, int attempts,
+    const char *last_status, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_STATE];
+
+	if (state < 0 || state >= OB_NSTATES || attempts < -1) {
+		errf(err, errlen, "outbox state %lld: state %d attempts %d "
+		    "out of range", (long long)msg_id, state, attempts);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_text(s, 2, ob_names[state], -1, SQLITE_STATIC);
+	if (attempts >= 0)                  /* -1 keeps the count */
+		sqlite3_bind_int(s, 3, attempts);
+	if (last_status != NULL)
+		sqlite3_bind_text(s, 4, last_status, -1, SQLITE_STATIC);
+	return exec_one(st, s, msg_id, "outbox state", err, errlen);
+}
+
+int
+store_outbox_requeue(struct store *st, int64_t msg_id, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s;
+
+	if (exec_stmt(st, st->stmt[S_SAVEPOINT], "savepoint", err,
+	    errlen) == -1)
+		return -1;
+	s = st->stmt[S_OB_REQUEUE];
+	sqlite3_bind_int64(s, 1, msg_id);
+	if (exec_one(st, s, msg_id, "outbox requeue", err, errlen) == -1)
+		goto fail;
+	s = st->stmt[S_OB_PARTS_DEL];
+	sqlite3_bind_int64(s, 1, msg_id);
+	if (exec_stmt(st, s, "outbox requeue", err, errlen) == -1 ||
+	    exec_stmt(st, st->stmt[S_RELEASE], "release", err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	exec_stmt(st, st->stmt[S_ROLLBACK_TO], "rollback to", NULL, 0);
+	exec_stmt(st, st->stmt[S_RELEASE], "release", NULL, 0);
+	return -1;
+}
+
+int
+store_outbox_by_smsc_id(struct store *st, const char *smsc_id,
+    int64_t *msg_id, int *part)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_BY_SMSC_ID];
+	int rc;
+
+	sqlite3_bind_text(s, 1, smsc_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*msg_id = sqlite3_column_int64(s, 0);
+		*part = sqlite3_column_int(s, 1);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_outbox_part_count(struct store *st, int64_t msg_id, int state)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_PART_COUNT];
+	int rc, n = 0;
+
+	if (state >= OB_NSTATES)
+		return -1;
+	sqlite3_bind_int64(s, 1, msg_id);
+	if (state >= 0)
+		sqlite3_bind_text(s, 2, ob_names[state], -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		n = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW ? n : -1;
+}
+
+int
+store_outbox_counts(struct store *st, int64_t counts[OB_NSTATES])
+{
+	sqlite3_stmt *s = st->stmt[S_OB_COUNTS];
+	int rc, i;
+
+	for (i = 0; i < OB_NSTATES; i++)
+		counts[i] = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if ((i = outbox_state_from_name((const char *)
+		    sqlite3_column_text(s, 0))) >= 0)
+			counts[i] = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int64_t
+store_data_version(struct store *st)
+{
+	sqlite3_stmt *s = st->stmt[S_DATA_VERSION];
+	int64_t v = -1;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
 }

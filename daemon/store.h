@@ -23,6 +23,16 @@ enum case_status {
 const char *case_status_name(enum case_status s);
 int case_status_from_name(const char *name);       /* -1 if unknown */
 
+/* Identity Card Law, Art. 12: the card is issued within 60 days. */
+#define CASE_LEGAL_DAYS 60
+
+/*
+ * The legal deadline of a case submitted on submitted_at (YYYY-MM-DD):
+ * written to out as YYYY-MM-DD and returned as YYYYMMDD; "" and 0 if the
+ * date does not parse.
+ */
+long case_deadline(const char *submitted_at, char *out, size_t cap);
+
 struct case_rec {
 	int64_t id;
 	char    receipt_no[33];
@@ -147,7 +157,8 @@ int store_outbox_set_ref(struct store *st, int64_t msg_id, int ref,
 int store_outbox_part(struct store *st, int64_t msg_id, int part,
     int state, const char *smsc_id, const char *status, char *err,
     size_t errlen);
-/* Message-level state, attempts and last status (NULL keeps it). */
+/* Message-level state, attempts (-1 keeps them) and last status (NULL
+ * keeps it). */
 int store_outbox_state(struct store *st, int64_t msg_id, int state,
     int attempts, const char *last_status, char *err, size_t errlen);
 /* Back to queued with its parts forgotten (a retry after UNDELIV). */

@@ -64,10 +64,10 @@ $m = $sim->wait_type('message', 15);
 is($m->{text}, template('zh', 'unknown.hint'), 'reassembled and answered');
 
 # Delivery receipts for what was sent come back and are parsed.
-ok($gw->wait_log(qr/receipt smsc_id=a000000\d stat=DELIVRD/, 5),
+ok($gw->wait_log(qr/receipt id=\d+ part=1 smsc_id=a000000\d stat=DELIVRD/, 5),
     'a delivery receipt is parsed (id and state)');
 my @rr = grep { ($_->{kind} // '') eq 'receipt' } $sim->events('deliver_sm_resp');
-ok(@rr && !grep({ $_->{status} ne 'ESME_ROK' } @rr), 'receipts acknowledged');
+ok(@rr && !grep({ $_->{status} ne 'ESME_ROK' } @rr), 'receipts acknowledged') or diag explain [@rr], $gw->log_text;
 
 # enquire_link both ways: the sim sends one every second and smsgwd sends
 # its own after a second of silence.

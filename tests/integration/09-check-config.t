@@ -63,11 +63,11 @@ like($out, qr{p\.conf:4: .*nosuch}, 'an unknown intent, with its line');
 like($out, qr{t2\.conf:\d+: query\.mailed: unknown placeholder \{trackng_no\}}, 'a misspelt placeholder');
 like($out, qr{t2\.conf:\d+: help\.list: replies may not carry links}, 'a link in a template');
 
-($rc, $out) = check("[smpp]\nsystem_id = a\nsource_addr = 1\nwindow = 5000\nbind = x\n[http]\nlisten = 1\n");
+($rc, $out) = check("[smpp]\nsystem_id = a\nsource_addr = 1\nwindow = 5000\nbind = x\n[nonsense]\nlisten = 1\n");
 is($rc, 1, 'a broken one exits 1');
 like($out, qr{t\.conf:4: \[smpp\] window: 5000 is outside 1\.\.1024}, 'range error with its line');
 like($out, qr{t\.conf:5: \[smpp\] bind: 'x' is not one of the choices}, 'enum error with its line');
-like($out, qr{t\.conf:7: \[http\]: unknown section}, 'unknown section');
+like($out, qr{t\.conf:7: \[nonsense\]: unknown section}, "unknown section");
 is(scalar(() = $out =~ /^\S+:\d+: /mg), 3, 'every error reported, one line each');
 
 ($rc, $out) = check("[smpp]\nsource_addr = 1\n");

@@ -222,7 +222,8 @@ like($err, qr/^usage: smsgwctl/m, 'with the usage');
 is($rc, 2, 'a missing argument exits 2');
 ($rc, $out) = ctl('--help');
 is($rc, 0, '--help exits 0');
-like($out, qr/^  import-cases FILE\.csv$/m, 'and lists import-cases');
-like($out, qr/^  case show KEY \[--reveal\]$/m, 'and case show');
+like($out, qr/^  import-cases FILE\.csv \[--notify\] \[--json\]$/m,
+    'and lists import-cases');
+like($out, qr/^  case show KEY \[--reveal\] \[--json\]$/m, 'and case show');
 
 done_testing;

@@ -53,9 +53,10 @@ test_replies_before_notifications(void **state)
 	struct outq_seg *s;
 	struct pdu p;
 
-	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 1, &src, &dst, "notice",
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 1, &src, &dst, "notice", NULL,
 	    err, sizeof(err)), 0);
-	assert_int_equal(outq_push(q, OUTQ_REPLY, 2, &src, &dst, "reply", err,
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 2, &src, &dst, "reply", NULL,
+	    err,
 	    sizeof(err)), 0);
 	assert_int_equal(outq_waiting(q), 2);
 	s = outq_next(q, 0);
@@ -92,7 +93,8 @@ test_multipart_completion(void **state)
 
 	memset(text, 'a', 300);
 	text[300] = '\0';
-	assert_int_equal(outq_push(q, OUTQ_REPLY, 9, &src, &dst, text, err,
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 9, &src, &dst, text, NULL,
+	    err,
 	    sizeof(err)), 0);
 	for (int i = 0; i < 2; i++) {
 		s[i] = outq_next(q, 0);
@@ -124,7 +126,8 @@ test_transient_retries_permanent_fails(void **state)
 	assert_false(outq_transient(0x0B));          /* ESME_RINVDSTADR */
 	assert_false(outq_transient(SMPP_LINK_ENCODE));
 
-	assert_int_equal(outq_push(q, OUTQ_REPLY, 3, &src, &dst, "x", err,
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 3, &src, &dst, "x", NULL,
+	    err,
 	    sizeof(err)), 0);
 	/* Throttled and link loss: next in line again at once. */
 	s = outq_next(q, 1000);
@@ -158,7 +161,8 @@ test_timeout_backoff_caps(void **state)
 	struct outq_seg *s;
 	uint64_t now = 0, waited = 0;
 
-	assert_int_equal(outq_push(q, OUTQ_REPLY, 4, &src, &dst, "y", err,
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 4, &src, &dst, "y", NULL,
+	    err,
 	    sizeof(err)), 0);
 	for (int i = 0; i < 10; i++) {
 		s = outq_next(q, now);
@@ -182,10 +186,11 @@ test_push_errors_and_ucs2(void **state)
 	struct outq_seg *s;
 	struct pdu p;
 
-	assert_int_equal(outq_push(q, OUTQ_REPLY, 5, &src, &dst, "\xff\xfe",
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 5, &src, &dst, "\xff\xfe", NULL,
 	    err, sizeof(err)), -1);
 	assert_int_equal(outq_waiting(q), 0);
-	assert_int_equal(outq_push(q, OUTQ_REPLY, 6, &src, &dst, "查询", err,
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 6, &src, &dst, "查询", NULL,
+	    err,
 	    sizeof(err)), 0);
 	s = outq_next(q, 0);
 	outq_seg_pdu(s, &p);
@@ -207,7 +212,8 @@ test_sar_and_free_with_work(void **state)
 	(void)state;
 	memset(text, 'b', 200);
 	text[200] = '\0';
-	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 7, &src, &dst, text, err,
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 7, &src, &dst, text, NULL,
+	    err,
 	    sizeof(err)), 0);
 	s = outq_next(q, 0);
 	outq_seg_pdu(s, &p);
@@ -218,6 +224,69 @@ test_sar_and_free_with_work(void **state)
 	assert_int_equal(p.registered_delivery, 0);
 	outq_done(q, s, SMPP_LINK_LOST, NULL, 0);
 	outq_free(q);
+}
+
+/* A resumed message: parts the SMSC accepted before are not sent again,
+ * and the reference is the same as before (it follows from the id). */
+static void
+test_resume_skips_done_parts(void **state)
+{
+	struct outq *q = *state;
+	char err[100], text[500];
+	uint8_t done[SEG_MAX_PARTS] = { 1, 0, 1 };
+	struct outq_seg *s;
+	struct pdu p;
+	uint64_t id;
+	int part;
+
+	memset(text, 'c', sizeof(text));
+	text[153 * 3 - 10] = '\0';          /* three parts */
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 0x1234, &src, &dst, text,
+	    done, err, sizeof(err)), 0);
+	assert_int_equal(outq_waiting(q), 1);
+	s = outq_next(q, 0);
+	outq_seg_ref(s, &id, &part);
+	assert_int_equal(id, 0x1234);
+	assert_int_equal(part, 2);
+	outq_seg_pdu(s, &p);
+	assert_int_equal(p.sm[3], (0x1234 % 65535 + 1) & 0xFF);  /* ref */
+	assert_int_equal(p.sm[4], 3);                            /* total */
+	assert_int_equal(p.sm[5], 2);                            /* seq */
+	outq_done(q, s, ESME_OK, "x2", 0);
+	assert_int_equal(finals, 1);
+	assert_int_equal(last.ok, 1);
+	/* All parts done already: final at once, nothing to send. */
+	memset(done, 1, 3);
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 7, &src, &dst, text, done,
+	    err, sizeof(err)), 0);
+	assert_int_equal(finals, 2);
+	assert_null(outq_next(q, 0));
+}
+
+/* Held notifications wait; replies still go. */
+static void
+test_hold_class(void **state)
+{
+	struct outq *q = *state;
+	char err[100];
+	struct outq_seg *s;
+
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 1, &src, &dst, "n", NULL,
+	    err, sizeof(err)), 0);
+	outq_hold(q, OUTQ_NOTIFY, 1);
+	assert_null(outq_next(q, 0));
+	assert_int_equal(outq_messages(q, OUTQ_NOTIFY), 1);
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 2, &src, &dst, "r", NULL,
+	    err, sizeof(err)), 0);
+	s = outq_next(q, 0);
+	assert_non_null(s);
+	outq_done(q, s, ESME_OK, "r", 0);
+	assert_null(outq_next(q, 0));
+	outq_hold(q, OUTQ_NOTIFY, 0);
+	s = outq_next(q, 0);
+	assert_non_null(s);
+	outq_done(q, s, ESME_OK, "n", 0);
+	assert_int_equal(outq_messages(q, OUTQ_NOTIFY), 0);
 }
 
 int
@@ -235,6 +304,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_push_errors_and_ucs2, setup,
 		    teardown),
 		cmocka_unit_test(test_sar_and_free_with_work),
+		cmocka_unit_test_setup_teardown(test_resume_skips_done_parts,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_class, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * daemon/store on a real SQLite file in a fresh temporary folder per test:
- * schema, PRAGMAs, every call, the v1 -> v2 migration, a refused newer
- * schema, and two handles on one file (smsgwd and smsgwctl).
+ * schema, PRAGMAs, every call (the outbox too), the v1 -> v3 and v2 -> v3
+ * migrations with data, a refused newer schema, and two handles on one file
+ * (smsgwd and smsgwctl).
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -129,20 +130,27 @@ test_status_names(void **state)
 }
 
 static void
-test_open_creates_v2(void **state)
+test_open_creates_v3(void **state)
 {
 	struct fx *fx = *state;
 	sqlite3 *db = store_db(fx->st);
 
-	assert_int_equal(STORE_SCHEMA_VERSION, 2);
-	assert_int_equal(store_schema_version(fx->st), 2);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "2");
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(store_schema_version(fx->st), 3);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "3");
 	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('cases', 'loss_reports',"
-	    " 'messages', 'optouts')"), "4");
+	    " 'messages', 'optouts', 'outbox_parts')"), "5");
 	assert_string_equal(query1(db, "SELECT count(*) FROM"
 	    " pragma_table_info('messages') WHERE name IN ('state', 'class',"
-	    " 'attempts', 'last_status', 'smsc_ids')"), "5");
+	    " 'attempts', 'last_status', 'smsc_ids', 'ref')"), "6");
+	/* Receipts find their part by the SMSC's id. */
+	assert_string_equal(query1(db, "SELECT group_concat(i.name) FROM"
+	    " sqlite_schema s, pragma_index_info(s.name) i WHERE s.type ="
+	    " 'index' AND s.tbl_name = 'outbox_parts'"), "smsc_id");
+	assert_string_equal(query1(db, "SELECT count(*) FROM"
+	    " pragma_foreign_key_list('outbox_parts') WHERE \"table\" ="
+	    " 'messages' AND \"from\" = 'msg_id'"), "1");
 	/* The log has no index on msisdn: inserts stay cheap. */
 	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema s,"
 	    " pragma_index_info(s.name) i WHERE s.type = 'index' AND"
@@ -163,17 +171,27 @@ test_pragmas(void **state)
 	    "67108864");
 }
 
-/* Every prepared statement finds its rows through an index. */
+/*
+ * Every prepared statement finds its rows through an index, except the
+ * outbox counts (stats over the whole log: a scan by nature).
+ */
 static void
 test_query_plans(void **state)
 {
 	struct fx *fx = *state;
 	sqlite3 *db = store_db(fx->st);
 	sqlite3_stmt *s = NULL, *plan;
+	static const char counts_sql[] = "SELECT state, count(*) FROM"
+	    " messages WHERE state IS NOT NULL";
 	char sql[2048];
-	int n = 0;
+	int n = 0, exempt = 0;
 
 	while ((s = sqlite3_next_stmt(db, s)) != NULL) {
+		if (strncmp(sqlite3_sql(s), counts_sql,
+		    strlen(counts_sql)) == 0) {
+			exempt++;
+			continue;
+		}
 		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
 		    sqlite3_sql(s));
 		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL),
@@ -188,7 +206,71 @@ test_query_plans(void **state)
 		sqlite3_finalize(plan);
 		n++;
 	}
-	assert_true(n >= 10);
+	assert_true(n >= 20);
+	assert_int_equal(exempt, 1);
+}
+
+/* The text of the prepared statement that starts with prefix. */
+static const char *
+stmt_sql(sqlite3 *db, const char *prefix)
+{
+	sqlite3_stmt *s = NULL;
+
+	while ((s = sqlite3_next_stmt(db, s)) != NULL)
+		if (strncmp(sqlite3_sql(s), prefix, strlen(prefix)) == 0)
+			return sqlite3_sql(s);
+	fail_msg("no statement starts with %s", prefix);
+	return NULL;
+}
+
+/*
+ * The outbox scan reads only the partial index messages_outbox (its query
+ * repeats the index's WHERE term verbatim), and needs no sort: start-up
+ * after a long outage must not read the whole log nor sort the outbox.
+ */
+static void
+test_outbox_scan_plan(void **state)
+{
+	struct fx *fx = *state;
+	sqlite3 *db = store_db(fx->st);
+	const char *scan = NULL;
+	sqlite3_stmt *s = NULL, *plan;
+	char sql[2048], all[2048] = "";
+	size_t used = 0;
+
+	while ((s = sqlite3_next_stmt(db, s)) != NULL)
+		if (strstr(sqlite3_sql(s), "UNION ALL") != NULL)
+			scan = sqlite3_sql(s);
+	assert_non_null(scan);
+	assert_non_null(strstr(scan, "state IN ('queued', 'submitted')"));
+	assert_non_null(strstr(query1(db, "SELECT sql FROM sqlite_schema"
+	    " WHERE name = 'messages_outbox'"),
+	    "WHERE state IN ('queued', 'submitted')"));
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", scan);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(plan) == SQLITE_ROW)
+		used += (size_t)snprintf(all + used, sizeof(all) - used,
+		    "%s\n", sqlite3_column_text(plan, 3));
+	sqlite3_finalize(plan);
+	assert_non_null(strstr(all, "MERGE (UNION ALL)"));
+	assert_non_null(strstr(all, "SEARCH messages USING INDEX"
+	    " messages_outbox (state=? AND id>?)"));
+	assert_non_null(strstr(strstr(all, "messages_outbox") + 1,
+	    "messages_outbox"));
+	assert_null(strstr(all, "TEMP B-TREE"));
+	assert_null(strstr(all, "SCAN"));
+
+	/* The SMSC-id lookup also needs no sort for its "newest first". */
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(db,
+	    "SELECT msg_id, part FROM outbox_parts WHERE smsc_id"));
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(plan), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(plan, 3),
+	    "USING COVERING INDEX outbox_parts_smsc_id (smsc_id=?)"));
+	assert_int_equal(sqlite3_step(plan), SQLITE_DONE);
+	sqlite3_finalize(plan);
 }
 
 static void
@@ -375,10 +457,11 @@ static void
 test_messages(void **state)
 {
 	struct fx *fx = *state;
-	struct msg_rec in = { 0, "+8613800138000", 1, 1,
-	    "CX 11010519491231002X", "query", 0 };
-	struct msg_rec out = { 1, "+8613800138000", 1, 1, "您的申请已受理", NULL,
-	    0 };
+	struct msg_rec in = { .msisdn = "+8613800138000", .ton = 1, .npi = 1,
+	    .text = "CX 11010519491231002X", .intent = "query" };
+	struct msg_rec out = { .outbound = 1, .cls = OUTBOX_REPLY,
+	    .msisdn = "+8613800138000", .ton = 1, .npi = 1,
+	    .text = "您的申请已受理" };
 	sqlite3 *db = store_db(fx->st);
 	int64_t a, b;
 
@@ -394,8 +477,13 @@ test_messages(void **state)
 	assert_string_equal(query1(db, "SELECT text || '|' || (reply_to ="
 	    " (SELECT id FROM messages WHERE direction = 'in')) || '|' ||"
 	    " coalesce(intent, 'null') || '|' || coalesce(state, 'null') ||"
-	    " '|' || attempts FROM messages WHERE direction = 'out'"),
-	    "您的申请已受理|1|null|null|0");
+	    " '|' || coalesce(class, 'null') || '|' || attempts || '|' ||"
+	    " coalesce(ref, 'null') FROM messages WHERE direction = 'out'"),
+	    "您的申请已受理|1|null|queued|reply|0|null");
+	/* An inbound text is not an outbox row. */
+	assert_string_equal(query1(db, "SELECT coalesce(state, 'null') || '|'"
+	    " || coalesce(class, 'null') FROM messages WHERE direction ="
+	    " 'in'"), "null|null");
 
 	out.reply_to = 4242;                       /* no such message */
 	assert_int_equal(store_msg_add(fx->st, &out, fx->err,
@@ -410,7 +498,7 @@ test_rollback_leaves_nothing(void **state)
 	struct fx *fx = *state;
 	struct case_rec c = mkcase("TX1", "11010519491231002X", "2024-01-01",
 	    CASE_ACCEPTED), got;
-	struct msg_rec m = { 0, "13800138000", 0, 0, "hi", NULL, 0 };
+	struct msg_rec m = { .msisdn = "13800138000", .text = "hi" };
 	struct loss_rec l;
 
 	assert_int_equal(store_begin(fx->st, fx->err, sizeof(fx->err)), 0);
@@ -508,7 +596,7 @@ static const char v1_rows[] =
     "INSERT INTO optouts VALUES ('13700137000', 1700000004);";
 
 static void
-test_migration_v1_to_v2(void **state)
+test_migration_v1(void **state)
 {
 	struct fx *fx = *state;
 	struct case_rec c;
@@ -524,8 +612,8 @@ test_migration_v1_to_v2(void **state)
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
 	assert_non_null(fx->st);
 	db = store_db(fx->st);
-	assert_int_equal(store_schema_version(fx->st), 2);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "2");
+	assert_int_equal(store_schema_version(fx->st), 3);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "3");
 
 	assert_int_equal(store_case_by_receipt(fx->st, "OLD1", &c), 1);
 	assert_string_equal(c.name, "李四");
@@ -538,8 +626,9 @@ test_migration_v1_to_v2(void **state)
 	/* Old log rows get the new columns' defaults: not outbox rows. */
 	assert_string_equal(query1(db, "SELECT group_concat(id || ':' ||"
 	    " coalesce(state, '-') || ':' || coalesce(class, '-') || ':' ||"
-	    " attempts || ':' || coalesce(reply_to, '-'), ' ') FROM messages"),
-	    "1:-:-:0:- 2:-:-:0:1");
+	    " attempts || ':' || coalesce(reply_to, '-') || ':' ||"
+	    " coalesce(ref, '-'), ' ') FROM messages"),
+	    "1:-:-:0:-:- 2:-:-:0:1:-");
 	/* The new columns and their checks work. */
 	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET state ="
 	    " 'queued', class = 'reply' WHERE id = 2", NULL, NULL, NULL),
@@ -554,6 +643,143 @@ test_migration_v1_to_v2(void **state)
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
 	assert_non_null(fx->st);
 	assert_int_equal(store_case_by_receipt(fx->st, "OLD1", &c), 1);
+}
+
+/* Schema version 2 exactly as released (v1 plus its step); never edit. */
+static const char v2_step[] =
+    "ALTER TABLE messages ADD COLUMN state TEXT CHECK (state IS NULL OR\n"
+    "  state IN ('queued', 'submitted', 'delivered', 'failed',\n"
+    "  'expired'));\n"
+    "ALTER TABLE messages ADD COLUMN class TEXT CHECK (class IS NULL OR\n"
+    "  class IN ('reply', 'notify'));\n"
+    "ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0\n"
+    "  CHECK (attempts >= 0);\n"
+    "ALTER TABLE messages ADD COLUMN last_status TEXT;\n"
+    "ALTER TABLE messages ADD COLUMN smsc_ids TEXT;\n"
+    "CREATE INDEX messages_outbox ON messages (state, id)\n"
+    "  WHERE state IN ('queued', 'submitted');\n"
+    "PRAGMA user_version = 2;\n";
+
+/* A v2 log: an old reply from before the outbox, and outbox rows in each
+ * state a v2 daemon could leave behind. */
+static const char v2_rows[] =
+    "INSERT INTO messages (direction, at, msisdn, text, intent)"
+    "  VALUES ('in', 1700000002, '13800138000', 'CX OLD1', 'query');"
+    "INSERT INTO messages (direction, at, msisdn, text, reply_to)"
+    "  VALUES ('out', 1700000003, '13800138000', 'old reply', 1);"
+    "INSERT INTO messages (direction, at, msisdn, ton, npi, text, reply_to,"
+    "  state, class) VALUES ('out', 1700000004, '13800138000', 1, 1,"
+    "  'queued reply', 1, 'queued', 'reply');"
+    "INSERT INTO messages (direction, at, msisdn, ton, npi, text, state,"
+    "  class, attempts, smsc_ids) VALUES ('out', 1700000005,"
+    "  '8613900139000', 1, 1, 'in flight', 'submitted', 'notify', 1,"
+    "  'ABC1');"
+    "INSERT INTO messages (direction, at, msisdn, text, state, class,"
+    "  attempts, last_status) VALUES ('out', 1700000006, '13700137000',"
+    "  'done', 'delivered', 'reply', 1, 'DELIVRD');";
+
+struct seen {
+	int     n;
+	int64_t id[16];
+	int     state[16], cls[16], ref[16], attempts[16], ton[16];
+	char    text[16][64], msisdn[16][24];
+	int64_t at[16];
+	int     stop_after;     /* fn returns -1 after this many; 0 never */
+};
+
+static int
+collect(void *arg, const struct outbox_row *r)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 16);
+	s->id[s->n] = r->id;
+	s->state[s->n] = r->state;
+	s->cls[s->n] = r->cls;
+	s->ref[s->n] = r->ref;
+	s->attempts[s->n] = r->attempts;
+	s->ton[s->n] = r->ton;
+	s->at[s->n] = r->at;
+	snprintf(s->text[s->n], sizeof(s->text[0]), "%s", r->text);
+	snprintf(s->msisdn[s->n], sizeof(s->msisdn[0]), "%s", r->msisdn);
+	s->n++;
+	return s->stop_after != 0 && s->n >= s->stop_after ? -1 : 0;
+}
+
+static void
+test_migration_v2_to_v3(void **state)
+{
+	struct fx *fx = *state;
+	struct seen seen;
+	int64_t counts[OB_NSTATES], msg;
+	int part;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v2_step, NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v2_rows, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
+	assert_non_null(fx->st);
+	db = store_db(fx->st);
+	assert_int_equal(store_schema_version(fx->st), 3);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "3");
+	/* Every row kept as it was; ref is new and NULL everywhere. */
+	assert_string_equal(query1(db, "SELECT group_concat(id || ':' ||"
+	    " coalesce(state, '-') || ':' || coalesce(class, '-') || ':' ||"
+	    " attempts || ':' || coalesce(ref, '-') || ':' || text, ' ')"
+	    " FROM messages"), "1:-:-:0:-:CX OLD1 2:-:-:0:-:old reply"
+	    " 3:queued:reply:0:-:queued reply 4:submitted:notify:1:-:in flight"
+	    " 5:delivered:reply:1:-:done");
+	assert_string_equal(query1(db, "SELECT count(*) FROM outbox_parts"),
+	    "0");
+
+	/* The outbox after the upgrade: what was in flight is sent again. */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan(fx->st, 0, 100, collect, &seen), 2);
+	assert_int_equal(seen.id[0], 3);
+	assert_int_equal(seen.state[0], OB_QUEUED);
+	assert_int_equal(seen.cls[0], OUTBOX_REPLY);
+	assert_int_equal(seen.ref[0], -1);
+	assert_int_equal(seen.id[1], 4);
+	assert_int_equal(seen.state[1], OB_SUBMITTED);
+	assert_int_equal(seen.cls[1], OUTBOX_NOTIFY);
+	assert_int_equal(seen.attempts[1], 1);
+	assert_string_equal(seen.msisdn[1], "8613900139000");
+	assert_int_equal(store_outbox_counts(fx->st, counts), 0);
+	assert_int_equal(counts[OB_QUEUED], 1);
+	assert_int_equal(counts[OB_SUBMITTED], 1);
+	assert_int_equal(counts[OB_DELIVERED], 1);
+
+	/* The new table and its checks work on migrated rows. */
+	assert_int_equal(store_outbox_set_ref(fx->st, 4, 77, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_part(fx->st, 4, 1, OB_SUBMITTED, "ABC1",
+	    NULL, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "abc1", &msg, &part),
+	    1);
+	assert_int_equal(msg, 4);
+	assert_int_equal(part, 1);
+	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET ref = 70000"
+	    " WHERE id = 4", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	    " (4, 2, 'x', 'queued', NULL, 1)", NULL, NULL, NULL),
+	    SQLITE_CONSTRAINT_CHECK);
+	/* An old log row cannot be made an outbox row by the outbox calls. */
+	assert_int_equal(store_outbox_state(fx->st, 2, OB_SUBMITTED, 1, NULL,
+	    fx->err, sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "no such outbox message"));
+
+	/* Opening again is a no-op. */
+	store_close(fx->st);
+	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
+	assert_non_null(fx->st);
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "ABC1", &msg, &part),
+	    1);
 }
 
 /* A fresh database and a migrated one have the same schema. */
@@ -581,6 +807,20 @@ test_migrated_equals_fresh(void **state)
 	store_close(st);
 	assert_string_equal(a, b);
 	assert_non_null(strstr(a, "smsc_ids"));
+	assert_non_null(strstr(a, "outbox_parts"));
+
+	/* From v2 as well. */
+	snprintf(fresh, sizeof(fresh), "%s/from2.db", fx->dir);
+	assert_int_equal(sqlite3_open(fresh, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1_sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v2_step, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	st = store_open(fresh, fx->err, sizeof(fx->err));
+	assert_non_null(st);
+	snprintf(b, sizeof(b), "%s", query1(store_db(st), q));
+	store_close(st);
+	assert_string_equal(a, b);
 }
 
 static void
@@ -596,7 +836,7 @@ test_newer_version_refused(void **state)
 
 	assert_null(store_open(fx->path, fx->err, sizeof(fx->err)));
 	assert_non_null(strstr(fx->err, "smsgwd.db: database schema version 99"
-	    " is newer than this program's 2"));
+	    " is newer than this program's 3"));
 
 	/* Refused without touching it: not even switched to WAL. */
 	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
@@ -633,7 +873,7 @@ test_in_memory(void **state)
 
 	(void)state;
 	assert_non_null(st = store_open(":memory:", err, sizeof(err)));
-	assert_int_equal(store_schema_version(st), 2);
+	assert_int_equal(store_schema_version(st), 3);
 	assert_int_equal(store_case_upsert(st, &c, err, sizeof(err)), 0);
 	assert_int_equal(store_case_by_receipt(st, "MEM", &got), 1);
 	store_close(st);
@@ -660,7 +900,7 @@ test_two_handles(void **state)
 	struct store *b = store_open(fx->path, fx->err, sizeof(fx->err));
 	struct case_rec c = mkcase("BOTH", "11010519491231002X", "2024-01-01",
 	    CASE_ACCEPTED), got;
-	struct msg_rec m = { 0, "13800138000", 0, 0, "hi", NULL, 0 };
+	struct msg_rec m = { .msisdn = "13800138000", .text = "hi" };
 
 	assert_non_null(b);
 	assert_int_equal(store_begin(fx->st, fx->err, sizeof(fx->err)), 0);
@@ -681,12 +921,469 @@ test_two_handles(void **state)
 	store_close(b);
 }
 
+/* ---- the outbox ------------------------------------------------------ */
+
+static int64_t
+add_out(struct fx *fx, int cls, const char *msisdn, const char *text)
+{
+	struct msg_rec m = { .outbound = 1, .cls = cls, .msisdn = msisdn,
+	    .ton = 1, .npi = 1, .text = text };
+	int64_t id = store_msg_add(fx->st, &m, fx->err, sizeof(fx->err));
+
+	assert_true(id > 0);
+	return id;
+}
+
+static int64_t
+add_in(struct fx *fx, const char *text)
+{
+	struct msg_rec m = { .msisdn = "13800138000", .text = text,
+	    .intent = "query" };
+	int64_t id = store_msg_add(fx->st, &m, fx->err, sizeof(fx->err));
+
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+test_outbox_state_names(void **state)
+{
+	static const char *const names[] = { "queued", "submitted",
+	    "delivered", "failed", "expired" };
+
+	(void)state;
+	assert_int_equal(OB_NSTATES, 5);
+	for (int i = 0; i < OB_NSTATES; i++) {
+		assert_string_equal(outbox_state_name(i), names[i]);
+		assert_int_equal(outbox_state_from_name(names[i]), i);
+	}
+	assert_null(outbox_state_name(OB_NSTATES));
+	assert_null(outbox_state_name(-1));
+	assert_int_equal(outbox_state_from_name("Queued"), -1);
+	assert_int_equal(outbox_state_from_name(""), -1);
+	assert_int_equal(outbox_state_from_name(NULL), -1);
+}
+
+static void
+test_msg_add_classes(void **state)
+{
+	struct fx *fx = *state;
+	sqlite3 *db = store_db(fx->st);
+	struct msg_rec bad = { .outbound = 1, .cls = 2, .msisdn = "1",
+	    .text = "x" };
+
+	add_in(fx, "CX R1");
+	add_out(fx, OUTBOX_REPLY, "13800138000", "reply");
+	add_out(fx, OUTBOX_NOTIFY, "8613800138000", "notice");
+	assert_string_equal(query1(db, "SELECT group_concat(direction || ':' ||"
+	    " coalesce(state, '-') || ':' || coalesce(class, '-'), ' ') FROM"
+	    " messages"), "in:-:- out:queued:reply out:queued:notify");
+	assert_int_equal(store_msg_add(fx->st, &bad, fx->err,
+	    sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "class 2"));
+	bad.cls = -1;
+	assert_int_equal(store_msg_add(fx->st, &bad, fx->err,
+	    sizeof(fx->err)), -1);
+	/* An inbound row's cls is ignored. */
+	bad.outbound = 0;
+	assert_true(store_msg_add(fx->st, &bad, fx->err, sizeof(fx->err)) > 0);
+	assert_string_equal(query1(db, "SELECT count(*) FROM messages"), "4");
+}
+
+static void
+test_outbox_scan(void **state)
+{
+	struct fx *fx = *state;
+	struct seen seen;
+	int64_t r1, n1, r2, r3, d;
+
+	add_in(fx, "CX R1");
+	r1 = add_out(fx, OUTBOX_REPLY, "13800138000", "第一");
+	n1 = add_out(fx, OUTBOX_NOTIFY, "8613900139000", "second");
+	add_in(fx, "CX R2");
+	r2 = add_out(fx, OUTBOX_REPLY, "13700137000", "third");
+	d = add_out(fx, OUTBOX_REPLY, "13700137000", "done");
+	r3 = add_out(fx, OUTBOX_REPLY, "13600136000", "");
+	/* submitted rows interleave with queued ones in id order */
+	assert_int_equal(store_outbox_state(fx->st, n1, OB_SUBMITTED, 1, NULL,
+	    fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_state(fx->st, d, OB_DELIVERED, 1, NULL,
+	    fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_set_ref(fx->st, n1, 200, fx->err,
+	    sizeof(fx->err)), 0);
+
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan(fx->st, 0, 100, collect, &seen), 4);
+	assert_int_equal(seen.n, 4);
+	assert_int_equal(seen.id[0], r1);
+	assert_int_equal(seen.id[1], n1);
+	assert_int_equal(seen.id[2], r2);
+	assert_int_equal(seen.id[3], r3);
+	assert_string_equal(seen.text[0], "第一");
+	assert_string_equal(seen.text[3], "");
+	assert_int_equal(seen.state[0], OB_QUEUED);
+	assert_int_equal(seen.state[1], OB_SUBMITTED);
+	assert_int_equal(seen.cls[0], OUTBOX_REPLY);
+	assert_int_equal(seen.cls[1], OUTBOX_NOTIFY);
+	assert_string_equal(seen.msisdn[1], "8613900139000");
+	assert_int_equal(seen.ton[1], 1);
+	assert_int_equal(seen.ref[0], -1);
+	assert_int_equal(seen.ref[1], 200);
+	assert_int_equal(seen.attempts[0], 0);
+	assert_int_equal(seen.attempts[1], 1);
+	assert_true(seen.at[0] > 1700000000);
+
+	/* after_id and limit page through it. */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan(fx->st, r1, 2, collect, &seen), 2);
+	assert_int_equal(seen.id[0], n1);
+	assert_int_equal(seen.id[1], r2);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan(fx->st, r2, 2, collect, &seen), 1);
+	assert_int_equal(seen.id[0], r3);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan(fx->st, r3, 2, collect, &seen), 0);
+
+	/* limit -1: all of them */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan(fx->st, 0, -1, collect, &seen), 4);
+
+	/* fn stops the scan; the rows it saw are counted. */
+	memset(&seen, 0, sizeof(seen));
+	seen.stop_after = 2;
+	assert_int_equal(store_outbox_scan(fx->st, 0, 100, collect, &seen), 2);
+	assert_int_equal(seen.n, 2);
+
+	/* The statement was reset: a write after the stop does not wait on
+	 * an open read, and the next scan sees it. */
+	assert_int_equal(store_outbox_state(fx->st, r1, OB_FAILED, 1,
+	    "ESME_RINVDSTADR", fx->err, sizeof(fx->err)), 0);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan(fx->st, 0, 100, collect, &seen), 3);
+	assert_int_equal(seen.id[0], n1);
+}
+
+struct finisher {
+	struct store *st;
+	int64_t       seen[64];
+	int           n;
+};
+
+/* Moves the row it is given out of the outbox, as the daemon does for an
+ * expired or opted-out notification found by the scan. */
+static int
+finish_current(void *arg, const struct outbox_row *r)
+{
+	struct finisher *f = arg;
+
+	assert_true(f->n < 64);
+	f->seen[f->n++] = r->id;
+	if (r->id % 3 != 0)
+		assert_int_equal(store_outbox_state(f->st, r->id,
+		    r->id % 2 ? OB_EXPIRED : OB_SUBMITTED, r->attempts, "X",
+		    NULL, 0), 0);
+	return 0;
+}
+
+/* The callback may change the current row's state: every row is still
+ * seen exactly once, in order. */
+static void
+test_outbox_scan_change_current(void **state)
+{
+	struct fx *fx = *state;
+	struct finisher f = { .st = fx->st };
+	int64_t counts[OB_NSTATES];
+
+	for (int i = 0; i < 40; i++)
+		add_out(fx, i % 4 == 0 ? OUTBOX_REPLY : OUTBOX_NOTIFY,
+		    "13800138000", "x");
+	for (int64_t id = 5; id <= 40; id += 5)
+		assert_int_equal(store_outbox_state(fx->st, id, OB_SUBMITTED,
+		    1, NULL, NULL, 0), 0);
+	assert_int_equal(store_outbox_scan(fx->st, 0, -1, finish_current, &f),
+	    40);
+	assert_int_equal(f.n, 40);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(f.seen[i], i + 1);
+	assert_int_equal(store_outbox_counts(fx->st, counts), 0);
+	assert_int_equal(counts[OB_EXPIRED], 13);
+}
+
+static void
+test_outbox_parts(void **state)
+{
+	struct fx *fx = *state;
+	sqlite3 *db = store_db(fx->st);
+	int64_t a, b, msg = 0;
+	int states[4], part = 0;
+
+	a = add_out(fx, OUTBOX_NOTIFY, "8613800138000", "three parts");
+	b = add_out(fx, OUTBOX_REPLY, "13800138000", "one part");
+
+	assert_int_equal(store_outbox_part_states(fx->st, a, states, 4), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(states[i], -1);
+	assert_int_equal(store_outbox_part_count(fx->st, a, -1), 0);
+
+	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_SUBMITTED,
+	    "0A1B2C", NULL, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_part(fx->st, a, 3, OB_SUBMITTED, "12345",
+	    NULL, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_part(fx->st, b, 1, OB_SUBMITTED,
+	    "FFFF", NULL, fx->err, sizeof(fx->err)), 0);
+	/* stored lower-case */
+	assert_string_equal(query1(db, "SELECT group_concat(smsc_id, ' ') FROM"
+	    " outbox_parts"), "0a1b2c 12345 ffff");
+
+	assert_int_equal(store_outbox_part_states(fx->st, a, states, 4), 0);
+	assert_int_equal(states[0], OB_SUBMITTED);
+	assert_int_equal(states[1], -1);
+	assert_int_equal(states[2], OB_SUBMITTED);
+	assert_int_equal(states[3], -1);
+	/* n smaller than the parts recorded: only those are written */
+	states[1] = 99;
+	assert_int_equal(store_outbox_part_states(fx->st, a, states, 1), 0);
+	assert_int_equal(states[0], OB_SUBMITTED);
+	assert_int_equal(states[1], 99);
+
+	/* Receipts: any case finds the part. */
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "0a1b2c", &msg,
+	    &part), 1);
+	assert_int_equal(msg, a);
+	assert_int_equal(part, 1);
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "0A1b2C", &msg,
+	    &part), 1);
+	assert_int_equal(msg, a);
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "12345", &msg,
+	    &part), 1);
+	assert_int_equal(part, 3);
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "nope", &msg, &part),
+	    0);
+
+	/* A receipt updates the state and status; NULL id keeps the id. */
+	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_DELIVERED, NULL,
+	    "DELIVRD", fx->err, sizeof(fx->err)), 0);
+	assert_string_equal(query1(db, "SELECT smsc_id || ':' || state || ':' ||"
+	    " status FROM outbox_parts WHERE msg_id = 1 AND part = 1"),
+	    "0a1b2c:delivered:DELIVRD");
+	/* NULL status keeps it too; a new id replaces the old */
+	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_DELIVERED, "AA",
+	    NULL, fx->err, sizeof(fx->err)), 0);
+	assert_string_equal(query1(db, "SELECT smsc_id || ':' || status FROM"
+	    " outbox_parts WHERE msg_id = 1 AND part = 1"), "aa:DELIVRD");
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "0a1b2c", &msg,
+	    &part), 0);
+
+	assert_int_equal(store_outbox_part_count(fx->st, a, -1), 2);
+	assert_int_equal(store_outbox_part_count(fx->st, a, OB_DELIVERED), 1);
+	assert_int_equal(store_outbox_part_count(fx->st, a, OB_SUBMITTED), 1);
+	assert_int_equal(store_outbox_part_count(fx->st, a, OB_FAILED), 0);
+	assert_int_equal(store_outbox_part_count(fx->st, b, -1), 1);
+	assert_int_equal(store_outbox_part_count(fx->st, 999, -1), 0);
+	assert_int_equal(store_outbox_part_count(fx->st, a, OB_NSTATES), -1);
+
+	/* Parts are never queued; part numbers start at 1; the message
+	 * must exist. */
+	assert_int_equal(store_outbox_part(fx->st, a, 2, OB_QUEUED, "x", NULL,
+	    fx->err, sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "state 0 out of range"));
+	assert_int_equal(store_outbox_part(fx->st, a, 0, OB_SUBMITTED, "x",
+	    NULL, fx->err, sizeof(fx->err)), -1);
+	assert_int_equal(store_outbox_part(fx->st, a, 2, OB_NSTATES, "x", NULL,
+	    fx->err, sizeof(fx->err)), -1);
+	assert_int_equal(store_outbox_part(fx->st, 999, 1, OB_SUBMITTED, "x",
+	    NULL, fx->err, sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "FOREIGN KEY"));
+	assert_string_equal(query1(db, "SELECT count(*) FROM outbox_parts"),
+	    "3");
+}
+
+/* Should an SMSC reuse a message id, the receipt goes to the newest. */
+static void
+test_outbox_smsc_id_reused(void **state)
+{
+	struct fx *fx = *state;
+	int64_t a, b, msg;
+	int part;
+
+	a = add_out(fx, OUTBOX_REPLY, "13800138000", "old");
+	b = add_out(fx, OUTBOX_REPLY, "13800138000", "new");
+	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_DELIVERED, "7",
+	    NULL, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_part(fx->st, b, 2, OB_SUBMITTED, "7",
+	    NULL, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "7", &msg, &part), 1);
+	assert_int_equal(msg, b);
+	assert_int_equal(part, 2);
+}
+
+static void
+test_outbox_state(void **state)
+{
+	struct fx *fx = *state;
+	sqlite3 *db = store_db(fx->st);
+	int64_t a, in;
+
+	a = add_out(fx, OUTBOX_REPLY, "13800138000", "hi");
+	in = add_in(fx, "CX");
+	assert_int_equal(store_outbox_state(fx->st, a, OB_SUBMITTED, 1, NULL,
+	    fx->err, sizeof(fx->err)), 0);
+	assert_string_equal(query1(db, "SELECT state || ':' || attempts || ':'"
+	    " || coalesce(last_status, '-') FROM messages WHERE id = 1"),
+	    "submitted:1:-");
+	assert_int_equal(store_outbox_state(fx->st, a, OB_QUEUED, 2,
+	    "ESME_RTHROTTLED", fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_state(fx->st, a, OB_SUBMITTED, 3, NULL,
+	    fx->err, sizeof(fx->err)), 0);
+	/* NULL keeps the last status */
+	assert_string_equal(query1(db, "SELECT state || ':' || attempts || ':'"
+	    " || last_status FROM messages WHERE id = 1"),
+	    "submitted:3:ESME_RTHROTTLED");
+	/* attempts -1 keeps the count */
+	assert_int_equal(store_outbox_state(fx->st, a, OB_EXPIRED, -1,
+	    "EXPIRED", fx->err, sizeof(fx->err)), 0);
+	assert_string_equal(query1(db, "SELECT state || ':' || attempts || ':'"
+	    " || last_status FROM messages WHERE id = 1"), "expired:3:EXPIRED");
+
+	assert_int_equal(store_outbox_state(fx->st, 999, OB_FAILED, 1, NULL,
+	    fx->err, sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "outbox state 999: no such outbox"
+	    " message"));
+	/* An inbound row is not an outbox row. */
+	assert_int_equal(store_outbox_state(fx->st, in, OB_FAILED, 1, NULL,
+	    fx->err, sizeof(fx->err)), -1);
+	assert_int_equal(store_outbox_set_ref(fx->st, in, 1, fx->err,
+	    sizeof(fx->err)), -1);
+	assert_int_equal(store_outbox_state(fx->st, a, OB_NSTATES, 1, NULL,
+	    fx->err, sizeof(fx->err)), -1);
+	assert_int_equal(store_outbox_state(fx->st, a, -1, 1, NULL, fx->err,
+	    sizeof(fx->err)), -1);
+	assert_int_equal(store_outbox_state(fx->st, a, OB_FAILED, -2, NULL,
+	    fx->err, sizeof(fx->err)), -1);
+	assert_string_equal(query1(db, "SELECT coalesce(state, '-') FROM"
+	    " messages WHERE id = 2"), "-");
+
+	assert_int_equal(store_outbox_set_ref(fx->st, a, 65536, fx->err,
+	    sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "CHECK"));
+	assert_int_equal(store_outbox_set_ref(fx->st, a, 65535, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_set_ref(fx->st, 999, 1, fx->err,
+	    sizeof(fx->err)), -1);
+}
+
+static void
+test_outbox_requeue(void **state)
+{
+	struct fx *fx = *state;
+	sqlite3 *db = store_db(fx->st);
+	struct seen seen;
+	int64_t a, b, msg;
+	int part;
+
+	a = add_out(fx, OUTBOX_NOTIFY, "8613800138000", "two parts");
+	b = add_out(fx, OUTBOX_REPLY, "13800138000", "other");
+	assert_int_equal(store_outbox_set_ref(fx->st, a, 42, NULL, 0), 0);
+	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_DELIVERED, "a1",
+	    "DELIVRD", NULL, 0), 0);
+	assert_int_equal(store_outbox_part(fx->st, a, 2, OB_FAILED, "a2",
+	    "UNDELIV", NULL, 0), 0);
+	assert_int_equal(store_outbox_part(fx->st, b, 1, OB_SUBMITTED, "b1",
+	    NULL, NULL, 0), 0);
+	assert_int_equal(store_outbox_state(fx->st, a, OB_FAILED, 1, "UNDELIV",
+	    NULL, 0), 0);
+
+	assert_int_equal(store_outbox_requeue(fx->st, a, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_string_equal(query1(db, "SELECT state || ':' || attempts || ':'"
+	    " || ref || ':' || last_status FROM messages WHERE id = 1"),
+	    "queued:1:42:UNDELIV");
+	assert_int_equal(store_outbox_part_count(fx->st, a, -1), 0);
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "a1", &msg, &part), 0);
+	/* the other message's parts are untouched */
+	assert_int_equal(store_outbox_part_count(fx->st, b, -1), 1);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan(fx->st, 0, 10, collect, &seen), 2);
+	assert_int_equal(seen.id[0], a);
+	assert_int_equal(seen.ref[0], 42);
+	assert_int_equal(seen.state[0], OB_QUEUED);
+
+	/* Inside the caller's transaction, and rolled back with it. */
+	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_SUBMITTED, "a3",
+	    NULL, NULL, 0), 0);
+	assert_int_equal(store_begin(fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_requeue(fx->st, a, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_part_count(fx->st, a, -1), 0);
+	store_rollback(fx->st);
+	assert_int_equal(store_outbox_part_count(fx->st, a, -1), 1);
+
+	/* A failure changes nothing and leaves no transaction open. */
+	assert_int_equal(store_outbox_requeue(fx->st, 999, fx->err,
+	    sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "no such outbox message"));
+	assert_true(sqlite3_get_autocommit(db));
+	assert_int_equal(store_begin(fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_requeue(fx->st, 999, fx->err,
+	    sizeof(fx->err)), -1);
+	assert_false(sqlite3_get_autocommit(db));   /* the caller's is open */
+	assert_int_equal(store_commit(fx->st, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(store_outbox_part_count(fx->st, a, -1), 1);
+}
+
+static void
+test_outbox_counts(void **state)
+{
+	struct fx *fx = *state;
+	int64_t counts[OB_NSTATES], ids[6];
+
+	assert_int_equal(store_outbox_counts(fx->st, counts), 0);
+	for (int i = 0; i < OB_NSTATES; i++)
+		assert_int_equal(counts[i], 0);
+	add_in(fx, "CX");
+	for (int i = 0; i < 6; i++)
+		ids[i] = add_out(fx, i % 2, "13800138000", "x");
+	assert_int_equal(store_outbox_state(fx->st, ids[1], OB_SUBMITTED, 1,
+	    NULL, NULL, 0), 0);
+	assert_int_equal(store_outbox_state(fx->st, ids[2], OB_DELIVERED, 1,
+	    NULL, NULL, 0), 0);
+	assert_int_equal(store_outbox_state(fx->st, ids[3], OB_DELIVERED, 1,
+	    NULL, NULL, 0), 0);
+	assert_int_equal(store_outbox_state(fx->st, ids[4], OB_EXPIRED, 1,
+	    NULL, NULL, 0), 0);
+	assert_int_equal(store_outbox_counts(fx->st, counts), 0);
+	assert_int_equal(counts[OB_QUEUED], 2);
+	assert_int_equal(counts[OB_SUBMITTED], 1);
+	assert_int_equal(counts[OB_DELIVERED], 2);
+	assert_int_equal(counts[OB_FAILED], 0);
+	assert_int_equal(counts[OB_EXPIRED], 1);
+}
+
+/* Another connection's commit changes data_version; our own does not. */
+static void
+test_data_version(void **state)
+{
+	struct fx *fx = *state;
+	struct store *b = store_open(fx->path, fx->err, sizeof(fx->err));
+	int64_t v0, v1;
+
+	assert_non_null(b);
+	assert_true((v0 = store_data_version(fx->st)) >= 0);
+	add_out(fx, OUTBOX_REPLY, "13800138000", "own");
+	assert_int_equal(store_data_version(fx->st), v0);
+	assert_int_equal(store_optout_set(b, "13800138000", 1, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_true((v1 = store_data_version(fx->st)) != v0);
+	assert_int_equal(store_data_version(fx->st), v1);   /* stable */
+	store_close(b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_names),
-		cmocka_unit_test_setup_teardown(test_open_creates_v2,
+		cmocka_unit_test_setup_teardown(test_open_creates_v3,
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_pragmas, setup_open,
 		    teardown),
@@ -708,7 +1405,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
 		    setup_open, teardown),
-		cmocka_unit_test_setup_teardown(test_migration_v1_to_v2, setup,
+		cmocka_unit_test_setup_teardown(test_migration_v1, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migration_v2_to_v3, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrated_equals_fresh,
 		    setup, teardown),
@@ -720,6 +1419,27 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unopenable, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup_open,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_scan_plan,
+		    setup_open, teardown),
+		cmocka_unit_test(test_outbox_state_names),
+		cmocka_unit_test_setup_teardown(test_msg_add_classes,
+		    setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_scan, setup_open,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_scan_change_current,
+		    setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_parts, setup_open,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_smsc_id_reused,
+		    setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_state, setup_open,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_requeue,
+		    setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_counts, setup_open,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_data_version, setup_open,
 		    teardown),
 	};
 

@@ -5,7 +5,9 @@
  * is imported whole or not at all. Fields are trimmed of spaces and tabs;
  * receipt numbers are upper-cased (citizens' texts are); ID numbers are
  * stored canonical and phone numbers in national form. Optional columns the
- * file lacks keep the values already stored.
+ * file lacks keep the values already stored. With --notify every row goes
+ * through daemon/notify, so a status change queues its one notification in
+ * the same transaction; without, cases change silently.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,7 +25,9 @@
 #include <sqlite3.h>
 
 #include "daemon/csv.h"
+#include "daemon/notify.h"
 #include "daemon/privacy.h"
+#include "daemon/templates.h"
 #include "parsers/idcard.h"
 #include "proto/charset.h"
 #include "tools/ctl/ctl.h"
@@ -91,6 +95,9 @@ struct import {
 	int              bad_header;
 	int              partial;          /* optional columns missing */
 	unsigned long    rows, bad;
+
+	const struct tmpl_set *tmpl;       /* set: notify (--notify) */
+	unsigned long    queued, opted_out;
 
 	int              tty;
 	long long        size;
@@ -402,6 +409,28 @@ count_cases(struct store *st)
 	return n;
 }
 
+/* Upserts one case; with --notify, queues what its change calls for. */
+static int
+save(struct import *im, const struct case_rec *c, char *err, size_t errlen)
+{
+	if (im->tmpl == NULL)
+		return store_case_upsert(im->st, c, err, errlen);
+	switch (notify_case_update(im->st, im->tmpl, c,
+	    im->ctl->conf.locale.country_code, 1, NULL, err, errlen)) {
+	case NOTIFY_QUEUED:
+		im->queued++;
+		return 0;
+	case NOTIFY_OPTED_OUT:
+		im->opted_out++;
+		return 0;
+	case NOTIFY_NONE:
+		return 0;
+	case NOTIFY_ERROR:
+		break;
+	}
+	return -1;
+}
+
 /* Reads every record; writes while no row has been bad. 0 or -1. */
 static int
 import_file(struct import *im, struct csv_reader *r)
@@ -426,7 +455,7 @@ import_file(struct import *im, struct csv_reader *r)
 		}
 		im->rows++;
 		if (row(im, &rec, &c) == 0 && im->bad == 0 &&
-		    store_case_upsert(im->st, &c, err, sizeof(err)) == -1)
+		    save(im, &c, err, sizeof(err)) == -1)
 			report(im, rec.line, "%s", err);
 		if (im->rows % PROGRESS_EVERY == 0)
 			progress(im, csv_offset(r), 0);
@@ -440,20 +469,34 @@ ctl_import_cases(struct ctl *ctl, int argc, char **argv)
 {
 	struct import im;
 	struct csv_reader *r = NULL;
+	struct tmpl_set *tmpl = NULL;
 	struct stat sb;
 	long long before, after;
-	char err[512];
+	char err[8192], *pos[1];
 	FILE *f;
-	int rc = 1;
+	int rc = 1, notify = 0, json = 0;
+	const struct ctl_opt opts[] = {
+		{ "--notify", NULL, &notify }, { "--json", NULL, &json },
+		{ NULL, NULL, NULL },
+	};
 
-	if (argc != 1 || argv[0][0] == '-')
+	if (ctl_args(argc, argv, opts, pos, 1) != 1)
 		return 2;
 	memset(&im, 0, sizeof(im));
 	im.ctl = ctl;
-	im.file = argv[0];
+	im.file = pos[0];
+	if (notify) {
+		if ((tmpl = tmpl_load(ctl->conf.templates.path, err,
+		    sizeof(err))) == NULL) {
+			fputs(err, stderr);
+			return 1;
+		}
+		im.tmpl = tmpl;
+	}
 	im.today = ctl_today();
 	if ((f = fopen(im.file, "rb")) == NULL) {
 		ctl_err("%s: %s", im.file, strerror(errno));
+		tmpl_free(tmpl);
 		return 1;
 	}
 	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
@@ -500,11 +543,29 @@ ctl_import_cases(struct ctl *ctl, int argc, char **argv)
 		ctl_err("%s; nothing imported", err);
 		goto out;
 	}
-	printf("imported %lu cases (%lld new, %lld updated)\n", im.rows,
-	    after - before, (long long)im.rows - (after - before));
-	rc = 0;
+	if (json)
+		rc = ctl_print(json_pack("{s:o, s:I, s:I, s:I, s:o, s:o}",
+		    "file", ctl_jstr(im.file), "rows", (json_int_t)im.rows,
+		    "new", (json_int_t)(after - before),
+		    "updated", (json_int_t)((long long)im.rows -
+		    (after - before)),
+		    "notifications", notify ? json_integer((json_int_t)
+		    im.queued) : json_null(),
+		    "opted_out", notify ? json_integer((json_int_t)
+		    im.opted_out) : json_null()), 1, NULL);
+	else {
+		printf("imported %lu cases (%lld new, %lld updated)", im.rows,
+		    after - before, (long long)im.rows - (after - before));
+		if (notify)
+			printf("; %lu notification%s queued, %lu opted out",
+			    im.queued, im.queued == 1 ? "" : "s",
+			    im.opted_out);
+		printf("\n");
+		rc = 0;
+	}
 out:
 	csv_free(r);
 	fclose(f);
+	tmpl_free(tmpl);
 	return rc;
 }

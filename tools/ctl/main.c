@@ -20,12 +20,36 @@ static const struct command {
 	const char *help;
 	int       (*run)(struct ctl *, int, char **);
 } commands[] = {
-	{ "import-cases", "FILE.csv",
-	  "import or update cases from a CSV file, all or nothing",
+	{ "import-cases", "FILE.csv [--notify] [--json]",
+	  "import or update cases from a CSV file, all or nothing; with "
+	  "--notify, status changes queue notifications",
 	  ctl_import_cases },
-	{ "case show", "KEY [--reveal]",
+	{ "case show", "KEY [--reveal] [--json]",
 	  "show a case by receipt number or ID number (the latest)",
 	  ctl_case_show },
+	{ "case set-status", "RECEIPT STATUS [--courier C] [--tracking T] "
+	  "[--place P] [--reason R] [--appointment TEXT] [--json]",
+	  "change a case's status and details; a change citizens are told "
+	  "about queues one notification",
+	  ctl_case_set_status },
+	{ "messages", "[--msisdn N] [--limit N] [--reveal] [--json]",
+	  "the message log, newest first (default 20)",
+	  ctl_messages },
+	{ "outbox", "[--state S] [--limit N] [--reveal] [--json]",
+	  "outgoing messages not yet final (queued, submitted), or in state S",
+	  ctl_outbox },
+	{ "stats", "[--json]",
+	  "counts of cases, outbox states, messages, loss reports, opt-outs",
+	  ctl_stats },
+	{ "optout add", "MSISDN [--reveal] [--json]",
+	  "stop notifications to a phone number (replies still go out)",
+	  ctl_optout_add },
+	{ "optout remove", "MSISDN [--reveal] [--json]",
+	  "resume notifications to a phone number",
+	  ctl_optout_remove },
+	{ "optout list", "[--reveal] [--json]",
+	  "the phone numbers that get no notifications",
+	  ctl_optout_list },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,7 +1,7 @@
 /*
- * case show: one case as aligned "field: value" lines, found by receipt
- * number or by ID number (the latest case). Personal data is masked as in
- * replies and logs unless --reveal is given.
+ * case show: one case as aligned "field: value" lines (or a JSON object
+ * with --json), found by receipt number or by ID number (the latest case).
+ * Personal data is masked as in replies and logs unless --reveal is given.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -14,52 +14,17 @@
 #include "parsers/idcard.h"
 #include "tools/ctl/ctl.h"
 
-#define DEADLINE_DAYS 60    /* Identity Card Law, Art. 12 */
 
-/* submitted_at + 60 days as YYYY-MM-DD; "" if the date does not parse. */
-static void
-deadline(const char *date, char *out, size_t cap)
+/* The case as an object; personal data masked unless reveal. */
+static json_t *
+case_json(const struct case_rec *c, int reveal, int json)
 {
-	struct tm tm;
-	time_t t;
-
-	memset(&tm, 0, sizeof(tm));
-	out[0] = '\0';
-	if (sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon,
-	    &tm.tm_mday) != 3)
-		return;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_mday += DEADLINE_DAYS;
-	tm.tm_hour = 12;                   /* clear of DST edges */
-	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL)
-		return;
-	strftime(out, cap, "%Y-%m-%d", &tm);
-}
-
-static void
-print_case(const struct case_rec *c, int reveal)
-{
-	char id[24], name[72], msisdn[32], updated[40], due[16];
-	struct tm tm;
+	char id[24], name[72], msisdn[32], due[16], when[40] = "";
 	time_t t = (time_t)c->updated_at;
-	const struct { const char *label, *value; } f[] = {
-		{ "receipt_no", c->receipt_no },
-		{ "id_number", id },
-		{ "name", name },
-		{ "msisdn", msisdn },
-		{ "status", case_status_name(c->status) },
-		{ "submitted_at", c->submitted_at },
-		{ "deadline", due },
-		{ "updated_at", updated },
-		{ "courier", c->courier },
-		{ "tracking_no", c->tracking_no },
-		{ "pickup_place", c->pickup_place },
-		{ "appointment", c->appointment },
-		{ "reason", c->reason },
-	};
-	int width = 0, n;
+	struct tm tm;
 
+	if (localtime_r(&t, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm);
 	if (reveal) {
 		snprintf(id, sizeof(id), "%s", c->id_number);
 		snprintf(name, sizeof(name), "%s", c->name);
@@ -69,19 +34,23 @@ print_case(const struct case_rec *c, int reveal)
 		mask_name(c->name, name, sizeof(name));
 		mask_msisdn(c->msisdn, msisdn, sizeof(msisdn));
 	}
-	deadline(c->submitted_at, due, sizeof(due));
-	updated[0] = '\0';
-	if (localtime_r(&t, &tm) != NULL)
-		strftime(updated, sizeof(updated), "%Y-%m-%d %H:%M:%S %z", &tm);
-
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if ((n = (int)strlen(f[i].label)) > width)
-			width = n;
-	/* Empty optional fields are left out. */
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (f[i].value != NULL && f[i].value[0] != '\0')
-			printf("%s:%*s %s\n", f[i].label,
-			    width - (int)strlen(f[i].label), "", f[i].value);
+	(void)case_deadline(c->submitted_at, due, sizeof(due));
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+	    " s:o, s:o, s:o}",
+	    "receipt_no", ctl_jstr(c->receipt_no),
+	    "id_number", ctl_jstr(id),
+	    "name", ctl_jstr(name),
+	    "msisdn", ctl_jstr(msisdn),
+	    "status", ctl_jstr(case_status_name(c->status)),
+	    "submitted_at", ctl_jstr(c->submitted_at),
+	    "deadline", ctl_jstr(due),
+	    "updated_at", json ? json_integer(c->updated_at) :
+	    ctl_jstr(when),
+	    "courier", ctl_jstr(c->courier),
+	    "tracking_no", ctl_jstr(c->tracking_no),
+	    "pickup_place", ctl_jstr(c->pickup_place),
+	    "appointment", ctl_jstr(c->appointment),
+	    "reason", ctl_jstr(c->reason));
 }
 
 int
@@ -91,18 +60,17 @@ ctl_case_show(struct ctl *ctl, int argc, char **argv)
 	char receipt[33], canon[19], masked[9];
 	struct case_rec c;
 	struct store *st;
-	int reveal = 0, rc = 0;
+	int reveal = 0, json = 0, rc = 0;
+	const struct ctl_opt opts[] = {
+		{ "--reveal", NULL, &reveal }, { "--json", NULL, &json },
+		{ NULL, NULL, NULL },
+	};
+	char *pos[1];
 	size_t n;
 
-	for (int i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--reveal") == 0)
-			reveal = 1;
-		else if (argv[i][0] == '-' || key != NULL)
-			return 2;
-		else
-			key = argv[i];
-	if (key == NULL)
+	if (ctl_args(argc, argv, opts, pos, 1) != 1)
 		return 2;
+	key = pos[0];
 	if ((st = ctl_store(ctl)) == NULL)
 		return 1;
 
@@ -130,6 +98,5 @@ ctl_case_show(struct ctl *ctl, int argc, char **argv)
 		}
 		return 1;
 	}
-	print_case(&c, reveal);
-	return 0;
+	return ctl_print(case_json(&c, reveal, json), json, NULL);
 }

@@ -251,6 +251,7 @@ sub start_gw {
         parsers => { patterns => src_dir() . '/conf/patterns.conf' },
         templates => { path => src_dir() . '/conf/templates.conf' },
         limits => { per_sender_per_hour => 100 },
+        http => { listen => '' },
     );
     for my $sec (keys %{ $o{sections} // {} }) {
         $sections{$sec}{$_} = $o{sections}{$sec}{$_} for keys %{ $o{sections}{$sec} };

@@ -1,0 +1,317 @@
+/*
+ * Outbox: between the store's outbound rows and the in-memory send queue.
+ * Replies are pushed by the gateway as soon as their batch commits, so the
+ * cursor scan here skips them except at start-up; notifications come only
+ * through the scan, a bounded number at a time, so a bulk of 100,000 never
+ * sits in memory and never gets ahead of replies.
+ */
+#include "daemon/outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/log.h"
+#include "daemon/privacy.h"
+#include "daemon/smpp_link.h"
+
+/* Messages remembered as retried once (a restart forgets: at worst one
+ * more try). */
+#define RETRIED_RING 1024
+
+struct outbox {
+	struct store     *st;
+	struct outq      *q;
+	struct pdu_addr   source;
+	char              cc[5];
+	int               retry_undelivered;
+	int               validity_h;
+	size_t            notify_max;
+	int64_t           cursor;        /* last notification row looked at */
+	int64_t           data_version;
+	int               startup;
+	int               loaded;
+	int64_t           force_id;      /* load this row whatever its class */
+	int               force_attempts;
+	int64_t           retried[RETRIED_RING];  /* retried once already */
+	size_t            retried_next;
+};
+
+struct outbox *
+outbox_new(struct store *st, struct outq *q, const struct outbox_cfg *cfg)
+{
+	struct outbox *ob = calloc(1, sizeof(*ob));
+
+	if (ob == NULL)
+		return NULL;
+	ob->st = st;
+	ob->q = q;
+	ob->source = *cfg->source;
+	snprintf(ob->cc, sizeof(ob->cc), "%s", cfg->country_code);
+	ob->retry_undelivered = cfg->retry_undelivered;
+	ob->validity_h = cfg->validity_h;
+	ob->notify_max = cfg->notify_in_memory;
+	ob->data_version = store_data_version(st);
+	return ob;
+}
+
+void
+outbox_free(struct outbox *ob)
+{
+	free(ob);
+}
+
+static int
+fail_row(struct outbox *ob, int64_t id, int state, int attempts,
+    const char *why)
+{
+	char err[200];
+
+	if (store_outbox_state(ob->st, id, state, attempts, why, err,
+	    sizeof(err)) == -1) {
+		log_err("outbox id=%lld: %s", (long long)id, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_row(void *arg, const struct outbox_row *r)
+{
+	struct outbox *ob = arg;
+	uint8_t done[SEG_MAX_PARTS];
+	int states[SEG_MAX_PARTS];
+	struct pdu_addr dst;
+	char err[200], national[24];
+
+	if (r->id == ob->force_id) {
+		;                            /* a retry: load it now */
+	} else if (r->cls == OUTBOX_NOTIFY) {
+		if (ob->startup == 1)
+			return 0;            /* the replies pass */
+		if (outq_messages(ob->q, OUTQ_NOTIFY) >= ob->notify_max)
+			return -1;           /* full: the cursor stays here */
+		ob->cursor = r->id;
+	} else if (!ob->startup) {
+		return 0;                    /* pushed when its batch committed */
+	}
+	if (r->state != OB_QUEUED)
+		return 0;                    /* every part accepted: receipts */
+	if (time(NULL) - r->at > (int64_t)ob->validity_h * 3600) {
+		log_warn("outbox id=%lld expired unsent after %d h",
+		    (long long)r->id, ob->validity_h);
+		return fail_row(ob, r->id, OB_EXPIRED, r->attempts,
+		    "VALIDITY_EXPIRED") == -1 ? -1 : 0;
+	}
+	if (r->cls == OUTBOX_NOTIFY && msisdn_national(r->msisdn, ob->cc,
+	    national, sizeof(national)) == 0 &&
+	    store_optout_get(ob->st, national) == 1) {
+		log_info("outbox id=%lld not sent: the number opted out",
+		    (long long)r->id);
+		return fail_row(ob, r->id, OB_FAILED, r->attempts, "OPTED_OUT")
+		    == -1 ? -1 : 0;
+	}
+	if (store_outbox_part_states(ob->st, r->id, states, SEG_MAX_PARTS)
+	    == -1)
+		return -1;
+	for (int i = 0; i < SEG_MAX_PARTS; i++)
+		done[i] = states[i] >= 0;
+	memset(&dst, 0, sizeof(dst));
+	dst.ton = (uint8_t)r->ton;
+	dst.npi = (uint8_t)r->npi;
+	if (strlen(r->msisdn) >= sizeof(dst.addr)) {
+		/* Truncating would send someone else's notice elsewhere. */
+		log_err("outbox id=%lld: destination longer than %zu digits",
+		    (long long)r->id, sizeof(dst.addr) - 1);
+		return fail_row(ob, r->id, OB_FAILED, r->attempts,
+		    "BAD_DESTINATION") == -1 ? -1 : 0;
+	}
+	memcpy(dst.addr, r->msisdn, strlen(r->msisdn) + 1);
+	if (outq_push(ob->q, r->cls == OUTBOX_NOTIFY ? OUTQ_NOTIFY :
+	    OUTQ_REPLY, (uint64_t)r->id, &ob->source, &dst, r->text, done, err,
+	    sizeof(err)) == -1) {
+		log_err("outbox id=%lld cannot be sent: %s", (long long)r->id,
+		    err);
+		return fail_row(ob, r->id, OB_FAILED, r->attempts,
+		    "ENCODE_FAILED") == -1 ? -1 : 0;
+	}
+	ob->loaded++;
+	return 0;
+}
+
+int
+outbox_fill(struct outbox *ob, int startup)
+{
+	int n;
+
+	ob->loaded = 0;
+	if (startup) {
+		/* Pass 1: every unfinished reply; pass 2: notifications. */
+		ob->startup = 1;
+		if (store_outbox_scan(ob->st, 0, -1, load_row, ob) == -1)
+			return -1;
+		ob->cursor = 0;
+	}
+	ob->startup = 0;
+	if (outq_messages(ob->q, OUTQ_NOTIFY) < ob->notify_max &&
+	    (n = store_outbox_scan(ob->st, ob->cursor,
+	    (int)(ob->notify_max - outq_messages(ob->q, OUTQ_NOTIFY)) * 4 + 64,
+	    load_row, ob)) == -1)
+		return -1;
+	return ob->loaded;
+}
+
+int
+outbox_poll(struct outbox *ob)
+{
+	int64_t v = store_data_version(ob->st);
+
+	if (v == ob->data_version)
+		return 0;
+	ob->data_version = v;
+	return 1;
+}
+
+int
+outbox_part_done(struct outbox *ob, uint64_t msg_id, int part,
+    uint32_t status, const char *smsc_id)
+{
+	char err[200];
+
+	if (status != ESME_OK)
+		return 0;    /* the message outcome says it (outbox_final) */
+	if (store_outbox_part(ob->st, (int64_t)msg_id, part, OB_SUBMITTED,
+	    smsc_id, NULL, err, sizeof(err)) == -1) {
+		log_err("outbox id=%llu part %d: %s", (unsigned long long)msg_id,
+		    part, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Delivered once every recorded part is, and the message is complete.
+ * attempts -1 keeps the recorded count. */
+static int
+settle(struct outbox *ob, int64_t id, int attempts)
+{
+	int all = store_outbox_part_count(ob->st, id, -1);
+	int delivered = store_outbox_part_count(ob->st, id, OB_DELIVERED);
+
+	if (all < 0 || delivered < 0)
+		return -1;
+	if (all > 0 && delivered == all)
+		return fail_row(ob, id, OB_DELIVERED, attempts, "DELIVRD");
+	return 0;
+}
+
+int
+outbox_final(struct outbox *ob, const struct outq_msg_info *m)
+{
+	if (!m->ok)
+		return fail_row(ob, (int64_t)m->id, OB_FAILED, m->attempts,
+		    smpp_link_status_name(m->status));
+	if (fail_row(ob, (int64_t)m->id, OB_SUBMITTED, m->attempts, NULL) ==
+	    -1)
+		return -1;
+	/* Receipts may have come before the last part was accepted. */
+	return settle(ob, (int64_t)m->id, m->attempts);
+}
+
+static int
+was_retried(struct outbox *ob, int64_t id)
+{
+	for (size_t i = 0; i < RETRIED_RING; i++)
+		if (ob->retried[i] == id)
+			return 1;
+	return 0;
+}
+
+static int
+grab_row(void *arg, const struct outbox_row *r)
+{
+	struct outbox *ob = arg;
+
+	if (r->id == ob->force_id)
+		ob->force_attempts = r->attempts;
+	return -1;                           /* one row is all we want */
+}
+
+/*
+ * A part was not delivered. With retry_undelivered the whole message is
+ * queued once more (parts and all: the phone needs a whole set), else it
+ * fails with the receipt's state.
+ */
+static int
+undelivered(struct outbox *ob, int64_t msg, int state, const char *stat)
+{
+	char err[200];
+
+	ob->force_id = msg;
+	ob->force_attempts = -1;
+	if (store_outbox_scan(ob->st, msg - 1, 1, grab_row, ob) == -1)
+		return -1;
+	if (!ob->retry_undelivered || was_retried(ob, msg)) {
+		ob->force_id = 0;
+		return fail_row(ob, msg, state, ob->force_attempts, stat);
+	}
+	ob->retried[ob->retried_next++ % RETRIED_RING] = msg;
+	log_info("outbox id=%lld %s: one more try", (long long)msg, stat);
+	if (store_outbox_requeue(ob->st, msg, err, sizeof(err)) == -1) {
+		log_err("outbox id=%lld: %s", (long long)msg, err);
+		ob->force_id = 0;
+		return -1;
+	}
+	/* Back into the queue now, whatever its class. */
+	if (store_outbox_scan(ob->st, msg - 1, 1, load_row, ob) == -1) {
+		ob->force_id = 0;
+		return -1;
+	}
+	ob->force_id = 0;
+	return 0;
+}
+
+int
+outbox_receipt(struct outbox *ob, const struct dlr *d)
+{
+	char ids[3][PDU_MSGID_MAX], err[200];
+	int64_t msg = 0;
+	int part = 0, found = 0, n, state;
+
+	n = dlr_id_variants(d->id, ids);
+	for (int i = 0; i < n && !found; i++)
+		if ((found = store_outbox_by_smsc_id(ob->st, ids[i], &msg,
+		    &part)) == -1)
+			return -1;
+	if (!found) {
+		log_info("receipt smsc_id=%s stat=%s matches no message", d->id,
+		    dlr_state_name(d->state));
+		return 0;
+	}
+	switch (d->state) {
+	case DLR_DELIVERED:
+		state = OB_DELIVERED;
+		break;
+	case DLR_EXPIRED:
+		state = OB_EXPIRED;
+		break;
+	case DLR_UNDELIVERABLE:
+	case DLR_REJECTED:
+	case DLR_DELETED:
+	case DLR_UNKNOWN:
+		state = OB_FAILED;
+		break;
+	default:
+		return 0;                    /* en route, accepted: no news */
+	}
+	log_info("receipt id=%lld part=%d smsc_id=%s stat=%s", (long long)msg,
+	    part, d->id, dlr_state_name(d->state));
+	if (store_outbox_part(ob->st, msg, part, state, NULL,
+	    dlr_state_name(d->state), err, sizeof(err)) == -1) {
+		log_err("receipt id=%lld: %s", (long long)msg, err);
+		return -1;
+	}
+	if (state == OB_DELIVERED)
+		return settle(ob, msg, -1);
+	return undelivered(ob, msg, state, dlr_state_name(d->state));
+}

@@ -1,0 +1,50 @@
+/*
+ * The durable side of sending: outbound rows in the store are the truth,
+ * the send queue (daemon/outq) a window onto them. This module loads rows
+ * into the queue (every unfinished message at start-up; notifications as
+ * other processes add them, a bounded number at a time), records each
+ * part's SMSC message id and each message's outcome, and applies delivery
+ * receipts. Every write happens inside the caller's open transaction.
+ */
+#ifndef DAEMON_OUTBOX_H
+#define DAEMON_OUTBOX_H
+
+#include <stdint.h>
+
+#include "daemon/outq.h"
+#include "daemon/store.h"
+#include "proto/dlr.h"
+
+struct outbox;
+
+struct outbox_cfg {
+	const struct pdu_addr *source;   /* our short code */
+	const char *country_code;
+	int         retry_undelivered;   /* one more try after UNDELIV etc. */
+	int         validity_h;          /* unsent after this: expired */
+	size_t      notify_in_memory;    /* notifications held in the queue */
+};
+
+struct outbox *outbox_new(struct store *st, struct outq *q,
+    const struct outbox_cfg *cfg);
+void outbox_free(struct outbox *ob);
+
+/*
+ * Loads unfinished rows into the queue: with startup set, every queued
+ * reply and then notifications; otherwise new notifications past the
+ * cursor while the queue has room. Returns the number loaded, or -1.
+ */
+int outbox_fill(struct outbox *ob, int startup);
+
+/* 1 when another process has committed since the last call. */
+int outbox_poll(struct outbox *ob);
+
+/* A part's submit_sm_resp: ESME_OK records it as submitted. */
+int outbox_part_done(struct outbox *ob, uint64_t msg_id, int part,
+    uint32_t status, const char *smsc_id);
+/* Every part has an outcome: the message is submitted or failed. */
+int outbox_final(struct outbox *ob, const struct outq_msg_info *m);
+/* A delivery receipt: updates the part and, with it, the message. */
+int outbox_receipt(struct outbox *ob, const struct dlr *d);
+
+#endif

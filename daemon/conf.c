@@ -47,6 +47,9 @@ static const struct conf_key conf_keys[] = {
 	    "bind system_id (at most 15 characters)"),
 	STR("smpp", "password", smpp.password, 0, "",
 	    "bind password (at most 8 characters)"),
+	PATH("smpp", "password_file", smpp.password_file, "",
+	    "file whose first line is the bind password (a systemd "
+	    "credential); instead of password"),
 	STR("smpp", "system_type", smpp.system_type, 0, "",
 	    "bind system_type (at most 12 characters)"),
 	ENUM("smpp", "bind", smpp.bind, bind_names, "transceiver",
@@ -93,6 +96,8 @@ static const struct conf_key conf_keys[] = {
 	INT("outbox", "validity_h", outbox.validity_h, 1, 720, "48",
 	    "a message not accepted by the SMSC within this many hours "
 	    "expires"),
+	INT("log", "bodies", log.bodies, 0, 1, "0",
+	    "log the texts of messages (ID numbers masked)"),
 	STR("http", "listen", http.listen, 0, "127.0.0.1:8080",
 	    "HTTP API address:port; empty = no API"),
 	PATH("http", "token_file", http.token_file, "api.token",
@@ -209,6 +214,53 @@ conf_defaults(struct parse_state *ps)
 			(void)set_value(ps, &conf_keys[i], conf_keys[i].def, 0);
 }
 
+static int key_line(const struct parse_state *, const char *,
+    const char *);
+
+static int read_secrets = 1;
+
+void
+conf_read_secrets(int yes)
+{
+	read_secrets = yes;
+}
+
+/*
+ * [smpp] password_file: the password is the file's first line, so it can
+ * live in a systemd credential instead of the config file.
+ */
+static void
+read_secret(struct parse_state *ps, struct conf *c)
+{
+	int line = key_line(ps, "smpp", "password_file");
+	char buf[64];
+	FILE *f;
+	size_t n;
+
+	if (key_line(ps, "smpp", "password") != 0) {
+		perr(ps, line, "[smpp] password_file: set password or "
+		    "password_file, not both");
+		return;
+	}
+	if ((f = fopen(c->smpp.password_file, "r")) == NULL) {
+		perr(ps, line, "[smpp] password_file: %s: %s",
+		    c->smpp.password_file, strerror(errno));
+		return;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	if (n >= sizeof(c->smpp.password)) {
+		perr(ps, line, "[smpp] password_file: the password is longer "
+		    "than %zu characters", sizeof(c->smpp.password) - 1);
+		return;
+	}
+	memcpy(c->smpp.password, buf, n + 1);
+	memset(buf, 0, sizeof(buf));
+}
+
 /* "21:00-08:00" -> minutes after midnight; "" -> -1 -1 (no quiet hours). */
 static int
 parse_quiet(const char *s, int *from, int *to)
@@ -256,6 +308,8 @@ conf_check(struct parse_state *ps)
 		perr(ps, key_line(ps, "locale", "country_code"),
 		    "[locale] country_code: '%s' is not 1-4 digits",
 		    c->locale.country_code);
+	if (c->smpp.password_file[0] != '\0' && read_secrets)
+		read_secret(ps, c);
 	if (parse_quiet(c->notify.quiet_hours, &c->notify.quiet_from,
 	    &c->notify.quiet_to) == -1)
 		perr(ps, key_line(ps, "notify", "quiet_hours"),

@@ -19,6 +19,7 @@ struct conf_smpp {
 	int  port;
 	char system_id[16];
 	char password[9];
+	char password_file[PATH_MAX];  /* first line is the password */
 	char system_type[13];
 	int  bind;                   /* enum conf_bind */
 	char source_addr[21];
@@ -61,6 +62,9 @@ struct conf {
 		int validity_h;          /* give up on a message after this */
 	} outbox;
 	struct {
+		int  bodies;             /* log message texts (masked) */
+	} log;
+	struct {
 		char listen[64];         /* "127.0.0.1:8080", "" = off */
 		char token_file[PATH_MAX];
 		int  max_body;           /* bytes */
@@ -78,6 +82,10 @@ int conf_load(struct conf *c, const char *path, char *errs, size_t errlen);
  * folder that relative paths resolve against. */
 int conf_load_string(struct conf *c, const char *name, const char *text,
     char *errs, size_t errlen);
+
+/* 0: do not read secret files ([smpp] password_file). smsgwctl needs no
+ * bind password, and the credential exists only while the service runs. */
+void conf_read_secrets(int yes);
 
 /* Writes every key with its type, range and default, one per line (for the
  * man page and --help-config). */

@@ -20,9 +20,11 @@
 #include "daemon/http.h"
 #include "daemon/inbound.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/outbox.h"
 #include "daemon/outq.h"
 #include "daemon/privacy.h"
+#include "daemon/service.h"
 #include "daemon/smpp_link.h"
 #include "daemon/store.h"
 #include "proto/reasm.h"
@@ -48,6 +50,7 @@ struct pending {
 	int               wrote;      /* wrote to the store in this batch */
 	struct pdu_addr   to;
 	int64_t           out_id;
+	uint64_t          born_us;    /* when the deliver_sm arrived */
 	char             *reply;      /* queued after the commit */
 };
 
@@ -79,6 +82,15 @@ struct gateway {
 
 static int txn(struct gateway *);
 static void commit_idle(struct gateway *);
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static uint64_t
 now_ms(void)
@@ -114,8 +126,18 @@ pump(struct gateway *g)
 			log_err("outbox submit_sm does not encode: %s", err);
 			outq_done(g->outq, seg, SMPP_LINK_ENCODE, NULL,
 			    now_ms());
+		} else {
+			int first;
+			uint64_t born = outq_seg_born(seg, &first);
+
+			metrics_add(M_SUBMITS, NULL, 1);
+			if (first && born != 0)
+				metrics_observe(M_REPLY_LATENCY,
+				    (double)(now_us() - born) / 1e6);
 		}
 	}
+	metrics_set(M_OUTBOX_DEPTH, (int64_t)(outq_waiting(g->outq) +
+	    outq_inflight(g->outq)));
 	wait = outq_wait_ms(g->outq, now_ms());
 	if (wait != UINT64_MAX && !evtimer_pending(g->pump_timer, NULL)) {
 		struct timeval tv = { (time_t)(wait / 1000),
@@ -232,19 +254,24 @@ commit_idle(struct gateway *g)
 {
 	char err[256] = "";
 
+	uint64_t t0 = now_us();
+
 	if (!g->in_txn || g->nbatch > 0)
 		return;
 	if (store_commit(g->store, err, sizeof(err)) == -1) {
 		store_rollback(g->store);
 		log_err("store: outbox updates not committed: %s; the parts "
 		    "concerned may be sent again after a restart", err);
+	} else {
+		metrics_observe(M_COMMIT_LATENCY, (double)(now_us() - t0) / 1e6);
 	}
 	g->in_txn = 0;
 }
 
+
 static void
 queue_reply(struct gateway *g, const struct pdu_addr *to, int64_t id,
-    const char *text)
+    const char *text, uint64_t born_us)
 {
 	struct pdu_addr src;
 	char err[200], a[32];
@@ -257,6 +284,8 @@ queue_reply(struct gateway *g, const struct pdu_addr *to, int64_t id,
 	    err, sizeof(err)) == -1)
 		log_err("reply id=%lld to=%s not queued: %s", (long long)id,
 		    mask_addr(to->addr, a, sizeof(a)), err);
+	else
+		outq_set_born(g->outq, born_us);
 }
 
 static void
@@ -286,6 +315,8 @@ batch_flush(struct gateway *g)
 		return;
 	}
 	if (g->in_txn) {
+		uint64_t t0 = now_us();
+
 		if (g->batch_failed || store_commit(g->store, err,
 		    sizeof(err)) == -1) {
 			store_rollback(g->store);
@@ -293,6 +324,9 @@ batch_flush(struct gateway *g)
 			log_err("store: batch of %d not committed%s%s; texts "
 			    "refused for the SMSC to retry", g->nbatch,
 			    err[0] ? ": " : "", err);
+		} else {
+			metrics_observe(M_COMMIT_LATENCY,
+			    (double)(now_us() - t0) / 1e6);
 		}
 		g->in_txn = 0;
 	}
@@ -305,7 +339,7 @@ batch_flush(struct gateway *g)
 	for (int i = 0; ok && i < g->nbatch; i++)
 		if (g->batch[i].reply != NULL)
 			queue_reply(g, &g->batch[i].to, g->batch[i].out_id,
-			    g->batch[i].reply);
+			    g->batch[i].reply, g->batch[i].born_us);
 	batch_clear(g);
 	pump(g);
 	commit_idle(g);
@@ -388,10 +422,12 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 	pd->link = l;
 	pd->token = token;
 	pd->status = ESME_OK;
+	pd->born_us = now_us();
 
 	inbound_from_pdu(g->reasm, p, now_ms(), &it);
 	switch (it.kind) {
 	case INB_RECEIPT:
+		metrics_add(M_RECEIPTS, dlr_state_name(it.dlr.state), 1);
 		/* Acknowledged only once its effect is committed. */
 		pd->wrote = 1;
 		if (txn(g) == -1 || outbox_receipt(g->outbox, &it.dlr) == -1)
@@ -405,6 +441,7 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 		}
 		break;
 	case INB_REFUSED:
+		metrics_add(M_INBOUND_REFUSED, NULL, 1);
 		log_warn("inbound from=%s refused: %s",
 		    mask_addr(p->src.addr, a, sizeof(a)), it.why);
 		/* A receipt we cannot read is still acknowledged. */
@@ -478,7 +515,11 @@ on_bound(void *arg, struct smpp_link *l, int bound)
 {
 	struct gateway *g = arg;
 
-	(void)l;
+	service_status("SMSC %s:%d: link %s %s", g->smpp.host, g->smpp.port,
+	    smpp_link_name(l), bound ? "bound" : "not bound");
+	/* While a link reports its drop it still says bound: trust "bound". */
+	metrics_set(M_BOUND, bound && smpp_link_is_bound(g->tx) &&
+	    smpp_link_is_bound(g->rx));
 	if (bound)
 		pump(g);
 	else

@@ -29,6 +29,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/privacy.h"
 #include "daemon/store.h"
@@ -70,6 +71,7 @@ struct req {
 	struct timespec        t0;
 	const char            *path;       /* without the query */
 	char                   receipt[RECEIPT_MAX + 1];
+	int                    quiet;      /* log success at debug level */
 };
 
 /* ---- replies ----------------------------------------------------------- */
@@ -114,15 +116,46 @@ dump_cb(const char *buf, size_t size, void *data)
 	return evbuffer_add(data, buf, size);
 }
 
-/* Sends body (consumed; NULL means out of memory) and logs the request. */
+/* Sends b (may be NULL: no body) as ctype and logs the request. */
+static void
+send_body(struct req *rq, int code, const char *ctype, struct evbuffer *b)
+{
+	struct evkeyvalq *oh = evhttp_request_get_output_headers(rq->r);
+	struct timespec t1;
+	char path[LOG_PATH_MAX + 1], clen[24];
+
+	evhttp_add_header(oh, "Content-Type", ctype);
+	/* Responses carry personal data: no cache may keep them. */
+	evhttp_add_header(oh, "Cache-Control", "no-store");
+	/* libevent 2.1 would send the body after a HEAD's headers too, and
+	 * leaves out its length: the headers alone, with the GET's length
+	 * (RFC 9110 §9.3.2). */
+	if (evhttp_request_get_command(rq->r) == EVHTTP_REQ_HEAD) {
+		snprintf(clen, sizeof(clen), "%zu",
+		    b != NULL ? evbuffer_get_length(b) : 0);
+		evhttp_add_header(oh, "Content-Length", clen);
+		b = NULL;
+	}
+	evhttp_send_reply(rq->r, code, NULL, b);
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* A scraper or a health check asks every few seconds: their
+	 * successes are not events worth a line each. */
+	log_msg(rq->quiet && code < 400 ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+	    "http method=%s path=%s%s status=%d ms=%.1f",
+	    method_name(evhttp_request_get_command(rq->r)),
+	    shown(rq->path, path, sizeof(path)),
+	    strlen(rq->path) > LOG_PATH_MAX ? "..." : "", code,
+	    (double)(t1.tv_sec - rq->t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - rq->t0.tv_nsec) / 1e6);
+}
+
+/* Sends body (consumed; NULL means out of memory) as JSON. */
 static void
 reply(struct req *rq, int code, json_t *body)
 {
 	static const char oom[] = "{\"error\":\"out of memory\"}\n";
-	struct evkeyvalq *oh = evhttp_request_get_output_headers(rq->r);
 	struct evbuffer *b = evbuffer_new();
-	struct timespec t1;
-	char path[LOG_PATH_MAX + 1];
 
 	if (b != NULL && (body == NULL || json_dump_callback(body, dump_cb, b,
 	    JSON_COMPACT) == -1 || evbuffer_add(b, "\n", 1) == -1)) {
@@ -131,20 +164,9 @@ reply(struct req *rq, int code, json_t *body)
 		code = HTTP_INTERNAL;
 	}
 	json_decref(body);
-	evhttp_add_header(oh, "Content-Type", "application/json");
-	/* Responses carry personal data: no cache may keep them. */
-	evhttp_add_header(oh, "Cache-Control", "no-store");
-	evhttp_send_reply(rq->r, code, NULL, b);
+	send_body(rq, code, "application/json", b);
 	if (b != NULL)
 		evbuffer_free(b);
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_info("http method=%s path=%s%s status=%d ms=%.1f",
-	    method_name(evhttp_request_get_command(rq->r)),
-	    shown(rq->path, path, sizeof(path)),
-	    strlen(rq->path) > LOG_PATH_MAX ? "..." : "", code,
-	    (double)(t1.tv_sec - rq->t0.tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - rq->t0.tv_nsec) / 1e6);
 }
 
 static void reply_error(struct req *, int, const char *, ...)
@@ -961,6 +983,55 @@ out:
 	evhttp_clear_headers(&q);
 }
 
+/* ---- metrics and health ---------------------------------------------------- */
+
+/*
+ * GET /metrics and GET /healthz need no token: they carry counts by
+ * intent, state and receipt stat, latencies and the bind state, never a
+ * number, a name or a text; and [http] listen is loopback by default
+ * (127.0.0.1:8080), so only the host's own scraper reaches them.
+ */
+static void
+metrics_get(struct req *rq)
+{
+	struct evbuffer *b;
+	char *text;
+
+	rq->quiet = 1;
+	if ((text = metrics_render()) == NULL ||
+	    (b = evbuffer_new()) == NULL) {
+		free(text);
+		reply(rq, 500, NULL);
+		return;
+	}
+	if (evbuffer_add(b, text, strlen(text)) == -1)
+		reply(rq, 500, NULL);
+	else    /* the Prometheus text exposition format, version 0.0.4 */
+		send_body(rq, 200, "text/plain; version=0.0.4; charset=utf-8",
+		    b);
+	evbuffer_free(b);
+	free(text);
+}
+
+/* 200 while the store answers a query, else 503; either way it says
+ * whether the SMPP session is bound (the M_BOUND gauge). */
+static void
+healthz_get(struct req *rq)
+{
+	const char *smpp = metrics_gauge(M_BOUND) ? "bound" : "unbound";
+	char err[256];
+
+	rq->quiet = 1;
+	if (store_ping(rq->h->st, err, sizeof(err)) == -1) {
+		log_err("http: healthz: store: %s", err);
+		reply(rq, 503, json_pack("{s:s, s:s, s:s}", "status", "error",
+		    "store", "error", "smpp", smpp));
+		return;
+	}
+	reply(rq, 200, json_pack("{s:s, s:s, s:s}", "status", "ok", "store",
+	    "ok", "smpp", smpp));
+}
+
 /* ---- routing ------------------------------------------------------------- */
 
 static const struct route {
@@ -968,6 +1039,8 @@ static const struct route {
 	int         method;     /* enum evhttp_cmd_type; GET serves HEAD too */
 	void      (*fn)(struct req *);
 } routes[] = {
+	{ "/metrics", EVHTTP_REQ_GET, metrics_get },
+	{ "/healthz", EVHTTP_REQ_GET, healthz_get },
 	{ "/v1/cases/*", EVHTTP_REQ_GET, case_get },
 	{ "/v1/cases/*", EVHTTP_REQ_PUT, case_put },
 	{ "/v1/cases/*/status", EVHTTP_REQ_POST, case_status },
@@ -1012,12 +1085,10 @@ on_request(struct evhttp_request *r, void *arg)
 	rq.path = u != NULL && evhttp_uri_get_path(u) != NULL ?
 	    evhttp_uri_get_path(u) : "";
 
-	/* Outside /v1 there is nothing, token or not. */
-	if (strncmp(rq.path, "/v1/", 4) != 0) {
-		reply_error(&rq, 404, "not found");
-		return;
-	}
-	if ((a = check_auth(rq.h, r)) != AUTH_OK) {
+	/* Everything under /v1 needs the token, known path or not; outside
+	 * it are only /metrics and /healthz (see metrics_get). */
+	if (strncmp(rq.path, "/v1/", 4) == 0 &&
+	    (a = check_auth(rq.h, r)) != AUTH_OK) {
 		reply_unauthorized(&rq, a);
 		return;
 	}

@@ -5,10 +5,14 @@
  *   POST /v1/cases/{receipt}/status   change its status (404 if unknown)
  *   GET  /v1/cases/{receipt}          the case (404 if unknown)
  *   GET  /v1/messages?msisdn=N&limit=L  a number's message log, newest first
+ *   GET  /metrics                     Prometheus text format 0.0.4
+ *   GET  /healthz                     {"status", "store", "smpp"}: 200 while
+ *                                     the store answers, else 503
  *
- * Every /v1 request needs "Authorization: Bearer <token>". A change is one
- * transaction through notify_case_update(), so it notifies exactly as
- * "smsgwctl case set-status" does; ?notify=0 applies it silently. A PUT
+ * Every /v1 request needs "Authorization: Bearer <token>"; /metrics and
+ * /healthz do not (no personal data in them). HEAD works as GET. A change
+ * is one transaction through notify_case_update(), so it notifies exactly
+ * as "smsgwctl case set-status" does; ?notify=0 applies it silently. A PUT
  * that leaves an optional field out keeps its stored value (as
  * import-cases does); null clears it. Errors are {"error": "..."}.
  */

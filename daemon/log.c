@@ -8,10 +8,30 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *log_ident = "smsgwd";
 static enum log_level log_level = LOG_LVL_INFO;
 static int log_syslog;
+static int log_journal;    /* stderr is journald's: "<N>" prefixes */
+
+/* systemd sets JOURNAL_STREAM to the device:inode of the stream it gave
+ * us; if stderr is still that stream, journald adds time and reads the
+ * level from a "<N>" prefix. */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *ident, enum log_level level, int to_syslog)
@@ -19,6 +39,7 @@ log_init(const char *ident, enum log_level level, int to_syslog)
 	log_ident = ident;
 	log_level = level;
 	log_syslog = to_syslog;
+	log_journal = !to_syslog && stderr_is_journal();
 	if (to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -58,6 +79,12 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		return;
 	if (log_syslog) {
 		vsyslog((int)level, fmt, ap);
+		return;
+	}
+	if (log_journal) {
+		fprintf(stderr, "<%d>", (int)level);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -14,6 +14,7 @@
 #include "daemon/gateway.h"
 #include "daemon/log.h"
 #include "daemon/pipeline.h"
+#include "daemon/service.h"
 
 #define DEFAULT_CONF "/etc/smsgwd/smsgwd.conf"
 #define ERRBUF 8192
@@ -34,6 +35,8 @@ usage(FILE *f)
 	    "      --check-config  validate the configuration and exit\n"
 	    "      --list-keys     print every configuration key and exit\n"
 	    "  -v, --verbose       debug logging\n"
+	    "      --syslog        log to syslog (default: stderr, which under\n"
+	    "                      systemd is the journal, levels included)\n"
 	    "  -V, --version       print the version\n");
 }
 
@@ -44,6 +47,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	log_info("signal %d: shutting down", (int)sig);
+	service_stopping();
 	gateway_stop(d->gw);
 }
 
@@ -57,6 +61,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	service_reloading();
 	if (fresh == NULL || errs == NULL) {
 		log_err("reload: out of memory; keeping the running config");
 	} else if (conf_load(fresh, d->conf_path, errs, ERRBUF) != 0) {
@@ -68,6 +73,7 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 		gateway_reload(d->gw, fresh);
 		d->conf = *fresh;
 	}
+	service_ready();
 	free(fresh);
 	free(errs);
 }
@@ -80,6 +86,7 @@ main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "list-keys", no_argument, NULL, 'L' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "syslog", no_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -87,7 +94,7 @@ main(int argc, char **argv)
 	struct daemon d;
 	struct event *ev_int, *ev_term, *ev_hup;
 	char errs[ERRBUF];
-	int ch, check = 0, verbose = 0;
+	int ch, check = 0, verbose = 0, use_syslog = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = DEFAULT_CONF;
@@ -105,6 +112,9 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'S':
+			use_syslog = 1;
+			break;
 		case 'V':
 			puts("smsgwd " SMSGWD_VERSION);
 			return 0;
@@ -120,7 +130,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_init("smsgwd", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, 0);
+	log_init("smsgwd", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, use_syslog);
 
 	if (conf_load(&d.conf, d.conf_path, errs, sizeof(errs)) != 0) {
 		fputs(errs, stderr);
@@ -154,7 +164,15 @@ main(int argc, char **argv)
 	log_info("smsgwd %s starting config=%s smsc=%s:%d", SMSGWD_VERSION,
 	    d.conf_path, d.conf.smpp.host, d.conf.smpp.port);
 	gateway_start(d.gw);
+	/* The store is open and the API listening: ready, bound or not (a
+	 * carrier outage must not fail the unit). */
+	service_status("SMSC %s:%d: connecting", d.conf.smpp.host,
+	    d.conf.smpp.port);
+	service_ready();
+	if (service_watchdog_start(d.base) == -1)
+		fatal("cannot start the watchdog");
 	event_base_dispatch(d.base);
+	service_watchdog_stop();
 
 	gateway_free(d.gw);
 	event_free(ev_int);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/privacy.h"
 #include "daemon/smpp_link.h"
 
@@ -68,6 +69,7 @@ fail_row(struct outbox *ob, int64_t id, int state, int attempts,
 {
 	char err[200];
 
+	metrics_add(M_OUTBOUND, outbox_state_name(state), 1);
 	if (store_outbox_state(ob->st, id, state, attempts, why, err,
 	    sizeof(err)) == -1) {
 		log_err("outbox id=%lld: %s", (long long)id, err);
@@ -94,7 +96,8 @@ load_row(void *arg, const struct outbox_row *r)
 			return -1;           /* full: the cursor stays here */
 		ob->cursor = r->id;
 	} else if (!ob->startup) {
-		return 0;                    /* pushed when its batch committed */
+		ob->cursor = r->id;          /* pushed when its batch committed */
+		return 0;
 	}
 	if (r->state != OB_QUEUED)
 		return 0;                    /* every part accepted: receipts */

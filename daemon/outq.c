@@ -24,6 +24,7 @@ struct outq_msg {
 	uint32_t         status;
 	uint8_t          registered_delivery;
 	int              attempts;
+	uint64_t         born_us;
 	struct outq_seg *segs;
 };
 
@@ -46,6 +47,7 @@ struct outq {
 	size_t           nmsg[OUTQ_NCLASS];
 	struct seg_list  ready[OUTQ_NCLASS];
 	struct seg_list  delayed;     /* sorted by due */
+	struct outq_msg *last;        /* pushed last (outq_set_born) */
 	size_t           waiting, inflight;
 	outq_final_fn    final;
 	void            *arg;
@@ -102,8 +104,11 @@ outq_free(struct outq *q)
 
 			TAILQ_REMOVE(l, s, entry);
 			s->state = SEG_FINAL;
-			if (--m->pending == 0)
+			if (--m->pending == 0) {
+				if (q->last == m)
+					q->last = NULL;
 				msg_free(q, m);
+			}
 		}
 	}
 	free(q);
@@ -141,6 +146,7 @@ outq_push(struct outq *q, enum outq_class cls, uint64_t id,
 	m->pending = m->seg.total;
 	m->registered_delivery = (uint8_t)q->registered_delivery;
 	q->nmsg[cls]++;
+	q->last = m;
 	for (int i = 0; i < m->seg.total; i++) {
 		struct outq_seg *s = &m->segs[i];
 
@@ -155,9 +161,25 @@ outq_push(struct outq *q, enum outq_class cls, uint64_t id,
 		TAILQ_INSERT_TAIL(&q->ready[cls], s, entry);
 		q->waiting++;
 	}
-	if (m->pending == 0)          /* every part was already accepted */
+	if (m->pending == 0) {        /* every part was already accepted */
+		q->last = NULL;
 		finish(q, m);
+	}
 	return 0;
+}
+
+void
+outq_set_born(struct outq *q, uint64_t born_us)
+{
+	if (q->last != NULL)
+		q->last->born_us = born_us;
+}
+
+uint64_t
+outq_seg_born(const struct outq_seg *seg, int *first)
+{
+	*first = seg->idx == 0 && seg->attempts == 1;
+	return seg->msg->born_us;
 }
 
 void
@@ -292,6 +314,8 @@ finish(struct outq *q, struct outq_msg *m)
 	info.message_ids = ids;
 	if (q->final != NULL)
 		q->final(q->arg, &info);
+	if (q->last == m)
+		q->last = NULL;
 	msg_free(q, m);
 }
 

@@ -49,6 +49,15 @@ int outq_push(struct outq *q, enum outq_class cls, uint64_t id,
     const struct pdu_addr *src, const struct pdu_addr *dst,
     const char *text, const uint8_t *done, char *err, size_t errlen);
 
+/* When the message's cause arrived (monotonic µs, e.g. its deliver_sm),
+ * for the reply-latency histogram; 0 if unknown. Applies to the message
+ * pushed last. */
+void outq_set_born(struct outq *q, uint64_t born_us);
+
+/* The born time of a segment's message, and 1 if this is the first
+ * submit of its first part (where latency is measured). */
+uint64_t outq_seg_born(const struct outq_seg *seg, int *first);
+
 /* The message (caller's id) and 1-based part a segment belongs to. */
 void outq_seg_ref(const struct outq_seg *seg, uint64_t *id, int *part);
 

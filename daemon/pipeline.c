@@ -13,6 +13,7 @@
 
 #include "daemon/conf.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/privacy.h"
 #include "daemon/ratelimit.h"
 #include "daemon/store.h"
@@ -27,6 +28,7 @@ struct pipeline {
 	struct ratelimit  *rl;
 	char               cc[5];
 	int                max_chars;
+	int                log_bodies;
 };
 
 /* What one handling decided, before rendering. */
@@ -91,6 +93,7 @@ pipeline_new(const struct conf *c, struct store *st, char *errs,
 	}
 	snprintf(p->cc, sizeof(p->cc), "%s", c->locale.country_code);
 	p->max_chars = c->limits.max_text_chars;
+	p->log_bodies = c->log.bodies;
 	return p;
 }
 
@@ -127,6 +130,7 @@ pipeline_reload(struct pipeline *p, const struct conf *c, char *errs,
 	ratelimit_set(p->rl, (unsigned)c->limits.per_sender_per_hour);
 	snprintf(p->cc, sizeof(p->cc), "%s", c->locale.country_code);
 	p->max_chars = c->limits.max_text_chars;
+	p->log_bodies = c->log.bodies;
 	return 0;
 }
 
@@ -317,6 +321,7 @@ pipeline_handle(struct pipeline *p, const struct inbound *in, int answer,
 		snprintf(sender, sizeof(sender), "%s", in->src.addr);
 	intent_match(p->intents, in->text, in->len, (size_t)p->max_chars, &m);
 	r->intent = m.intent;
+	metrics_add(M_INBOUND_TEXTS, intent_name(m.intent), 1);
 
 	memset(&rec, 0, sizeof(rec));
 	rec.msisdn = in->src.addr;
@@ -393,5 +398,15 @@ pipeline_handle(struct pipeline *p, const struct inbound *in, int answer,
 	    intent_name(m.intent), lang_name(m.lang),
 	    m.id_state == ID_ABSENT ? "-" : o.last4[0] ? o.last4 : "****",
 	    r->outcome);
+	if (p->log_bodies) {
+		char shown[REPLY_MAX];
+
+		mask_text(in->text, m.name, shown, sizeof(shown));
+		log_info("text from=%s body=\"%s\"", masked, shown);
+		if (r->send) {
+			mask_text(r->text, NULL, shown, sizeof(shown));
+			log_info("reply to=%s body=\"%s\"", masked, shown);
+		}
+	}
 	return 0;
 }

@@ -76,3 +76,43 @@ msisdn_same(const char *a, const char *b, const char *cc)
 		return 0;
 	return strcmp(na, nb) == 0;
 }
+
+void
+mask_text(const char *t, const char *name, char *out, size_t cap)
+{
+	size_t o = 0, nlen = name != NULL ? strlen(name) : 0;
+	char masked[16];
+
+	if (cap == 0)
+		return;
+	while (*t != '\0' && o + 1 < cap) {
+		size_t run = strspn(t, "0123456789");
+
+		if (run >= 15) {
+			if (t[run] == 'X' || t[run] == 'x')
+				run++;
+			snprintf(masked, sizeof(masked), "****%.4s",
+			    t + run - 4);
+			for (const char *m = masked; *m != '\0' && o + 1 < cap;
+			    m++)
+				out[o++] = *m;
+			t += run;
+		} else if (run > 0) {
+			while (run-- > 0 && o + 1 < cap)
+				out[o++] = *t++;
+		} else if (nlen > 0 && strncmp(t, name, nlen) == 0) {
+			char m[64];
+
+			mask_name(name, m, sizeof(m));
+			for (const char *p = m; *p != '\0' && o + 1 < cap; p++)
+				out[o++] = *p;
+			t += nlen;
+		} else {
+			unsigned char c = (unsigned char)*t++;
+
+			out[o++] = c < 0x20 || c == 0x7F || c == '"' ||
+			    c == '\\' ? '?' : (char)c;
+		}
+	}
+	out[o] = '\0';
+}

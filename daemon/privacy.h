@@ -22,6 +22,14 @@ void mask_msisdn(const char *msisdn, char *out, size_t cap);
  */
 int msisdn_national(const char *in, const char *cc, char *out, size_t cap);
 
+/*
+ * A text fit for a log line: every run of 15 or more digits (an ID number,
+ * with a trailing X) shows only its last four ("****002X"), each occurrence
+ * of name (if not NULL or empty) its surname, and quotes, backslashes and
+ * control characters become '?', so a key="value" line stays one line.
+ */
+void mask_text(const char *text, const char *name, char *out, size_t cap);
+
 /* 1 if a and b are the same number once both are in national form. */
 int msisdn_same(const char *a, const char *b, const char *cc);
 

@@ -24,6 +24,7 @@
 
 #include "daemon/backoff.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/tbucket.h"
 
 enum link_state {
@@ -240,6 +241,7 @@ on_submit_resp(struct smpp_link *l, const struct pdu *p)
 		    l->throttle_ms * 2 > THROTTLE_MAX_MS ? THROTTLE_MAX_MS :
 		    l->throttle_ms * 2;
 		l->throttle_until = now_ms() + l->throttle_ms;
+		metrics_add(M_THROTTLED, NULL, 1);
 		log_info("smpp link=%s throttled status=%s pause_ms=%u",
 		    l->name, pdu_status_name(p->command_status),
 		    l->throttle_ms);
@@ -603,6 +605,8 @@ enter_state(struct smpp_link *l, enum link_state next)
 		evtimer_add(l->reconnect, &tv);
 		break;
 	case ST_CONNECTING:
+		if (prev == ST_WAIT)
+			metrics_add(M_RECONNECTS, NULL, 1);
 		start_connect(l);
 		break;
 	case ST_BINDING:

@@ -147,7 +147,7 @@ enum stmt {
 	S_MSG_ADD,
 	S_OB_SCAN, S_OB_PART_STATES, S_OB_SET_REF, S_OB_PART, S_OB_STATE,
 	S_OB_REQUEUE, S_OB_PARTS_DEL, S_OB_BY_SMSC_ID, S_OB_PART_COUNT,
-	S_OB_COUNTS, S_DATA_VERSION,
+	S_OB_COUNTS, S_DATA_VERSION, S_PING,
 	S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_COUNT
 };
@@ -241,6 +241,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "SELECT state, count(*) FROM messages WHERE state IS NOT NULL"
 	    " GROUP BY state",
 	[S_DATA_VERSION] = "PRAGMA data_version",
+	/* Opens a read transaction and reads the file's header, where a bare
+	 * SELECT 1 would not touch the file at all. */
+	[S_PING] = "PRAGMA schema_version",
 	/* Makes a multi-statement call atomic, in a transaction or not. */
 	[S_SAVEPOINT] = "SAVEPOINT store_op",
 	[S_RELEASE] = "RELEASE store_op",
@@ -1051,4 +1054,16 @@ store_data_version(struct store *st)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return v;
+}
+
+int
+store_ping(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[S_PING];
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		dberr(st, "ping", err, errlen);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }

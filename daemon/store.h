@@ -174,6 +174,9 @@ int store_outbox_part_count(struct store *st, int64_t msg_id, int state);
 int store_outbox_counts(struct store *st, int64_t counts[OB_NSTATES]);
 /* PRAGMA data_version: changes when another connection commits. */
 int64_t store_data_version(struct store *st);
+/* Runs a trivial query that reads the database file (GET /healthz).
+ * 0, or -1 with err. */
+int store_ping(struct store *st, char *err, size_t errlen);
 
 /* The SQLite handle, for tools and tests that need a raw query. */
 struct sqlite3 *store_db(struct store *st);

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="make gcc pkg-config perl sqlite3
 libevent-dev libsmpp34-dev libsqlite3-dev libpcre2-dev libinih-dev
-libcmocka-dev libjansson-dev libsystemd-dev libnet-smpp-perl"
+libcmocka-dev libjansson-dev libsystemd-dev libnet-smpp-perl
+systemd groff-base man-db"
 
 missing=""
 for p in $PKGS; do

@@ -161,6 +161,51 @@ test_small_error_buffer(void **state)
 	assert_true(memchr(tiny, '\0', sizeof(tiny)) != NULL);
 }
 
+/* The bind password from a file (a systemd credential), never both. */
+static void
+test_password_file(void **state)
+{
+	char path[] = "/tmp/smsgwd-pw-XXXXXX", text[512];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cr#t\n", 7), 7);
+	close(fd);
+	snprintf(text, sizeof(text), MINIMAL "password_file = %s\n", path);
+	assert_int_equal(conf_load_string(&c, "p.conf", text, errs,
+	    sizeof(errs)), 0);
+	assert_string_equal(c.smpp.password, "s3cr#t");
+	snprintf(text, sizeof(text), MINIMAL "password = x\n"
+	    "password_file = %s\n", path);
+	assert_int_equal(conf_load_string(&c, "p.conf", text, errs,
+	    sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "p.conf:5: [smpp] password_file: set "
+	    "password or password_file, not both"));
+	unlink(path);
+	snprintf(text, sizeof(text), MINIMAL "password_file = %s\n", path);
+	assert_int_equal(conf_load_string(&c, "p.conf", text, errs,
+	    sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "No such file"));
+}
+
+static void
+test_quiet_hours(void **state)
+{
+	(void)state;
+	assert_int_equal(conf_load_string(&c, "q.conf", MINIMAL
+	    "[notify]\nquiet_hours = 21:30-08:00\n", errs, sizeof(errs)), 0);
+	assert_int_equal(c.notify.quiet_from, 21 * 60 + 30);
+	assert_int_equal(c.notify.quiet_to, 8 * 60);
+	assert_int_equal(conf_load_string(&c, "q.conf", MINIMAL
+	    "[notify]\nquiet_hours = 25:00-8\n", errs, sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "q.conf:5: [notify] quiet_hours: "
+	    "'25:00-8' is not HH:MM-HH:MM"));
+	assert_int_equal(conf_load_string(&c, "q.conf", MINIMAL, errs,
+	    sizeof(errs)), 0);
+	assert_int_equal(c.notify.quiet_from, -1);
+}
+
 int
 main(void)
 {
@@ -172,6 +217,8 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_file_roundtrip),
 		cmocka_unit_test(test_small_error_buffer),
+		cmocka_unit_test(test_password_file),
+		cmocka_unit_test(test_quiet_hours),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@
 #include "daemon/conf.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/store.h"
 #include "daemon/templates.h"
 
@@ -52,6 +53,7 @@ struct fx {
 	char              *body;
 	json_t            *json;
 	char               www_auth[128], allow[64], ctype[64], cache[32];
+	char               clen[24];
 };
 
 static const struct tmpl_set *
@@ -207,6 +209,7 @@ on_response(struct evhttp_request *r, void *arg)
 		copy_header(r, "Allow", fx->allow, sizeof(fx->allow));
 		copy_header(r, "Content-Type", fx->ctype, sizeof(fx->ctype));
 		copy_header(r, "Cache-Control", fx->cache, sizeof(fx->cache));
+		copy_header(r, "Content-Length", fx->clen, sizeof(fx->clen));
 		if (strcmp(fx->ctype, "application/json") == 0)
 			fx->json = json_loads(fx->body, 0, NULL);
 	}
@@ -243,6 +246,7 @@ request(struct fx *fx, enum evhttp_cmd_type cmd, const char *uri,
 	fx->done = fx->timed_out = 0;
 	fx->code = 0;
 	fx->www_auth[0] = fx->allow[0] = fx->ctype[0] = fx->cache[0] = '\0';
+	fx->clen[0] = '\0';
 	conn = evhttp_connection_base_new(fx->base, NULL, "127.0.0.1",
 	    (unsigned short)http_api_port(fx->api));
 	assert_non_null(conn);
@@ -619,7 +623,9 @@ test_routes(void **state)
 
 	assert_int_equal(GET(fx, "/"), 404);
 	assert_string_equal(fx->ctype, "application/json");
-	assert_int_equal(GET(fx, "/healthz"), 404);
+	assert_int_equal(GET(fx, "/health"), 404);
+	assert_int_equal(GET(fx, "/healthz/"), 404);
+	assert_int_equal(GET(fx, "/metrics/x"), 404);
 	assert_int_equal(GET(fx, "/v1/cases"), 404);
 	assert_int_equal(GET(fx, "/v1/cases/R1/"), 404);
 	assert_int_equal(GET(fx, "/v1/cases/R1/history"), 404);
@@ -797,6 +803,116 @@ test_new_errors(void **state)
 	}
 }
 
+/* GET /metrics: the registry's text, no token needed, token or not. */
+static void
+test_metrics(void **state)
+{
+	struct fx *fx = *state;
+
+	metrics_reset();
+	metrics_add(M_INBOUND_TEXTS, "help", 3);
+	metrics_set(M_BOUND, 1);
+	assert_int_equal(request(fx, EVHTTP_REQ_GET, "/metrics", NULL, NULL),
+	    200);
+	assert_string_equal(fx->ctype,
+	    "text/plain; version=0.0.4; charset=utf-8");
+	assert_string_equal(fx->cache, "no-store");
+	assert_non_null(strstr(fx->body,
+	    "# TYPE smsgwd_inbound_texts_total counter\n"
+	    "smsgwd_inbound_texts_total{intent=\"help\"} 3\n"));
+	assert_non_null(strstr(fx->body, "\nsmsgwd_smpp_bound 1\n"));
+	assert_non_null(strstr(fx->body,
+	    "\nsmsgwd_reply_latency_seconds_count 0\n"));
+	{
+		char *want = metrics_render();
+
+		assert_non_null(want);
+		assert_string_equal(fx->body, want);
+		free(want);
+	}
+	/* A token, right or wrong, changes nothing. */
+	assert_int_equal(GET(fx, "/metrics"), 200);
+	assert_int_equal(request(fx, EVHTTP_REQ_GET, "/metrics",
+	    "Bearer wrong", NULL), 200);
+	/* A query string is ignored (a scrape config may add one). */
+	assert_int_equal(request(fx, EVHTTP_REQ_GET, "/metrics?x=1", NULL,
+	    NULL), 200);
+	/* HEAD: the headers of a GET, its length, no body. */
+	{
+		char *want = metrics_render(), len[24];
+
+		assert_non_null(want);
+		snprintf(len, sizeof(len), "%zu", strlen(want));
+		free(want);
+		assert_int_equal(request(fx, EVHTTP_REQ_HEAD, "/metrics", NULL,
+		    NULL), 200);
+		assert_string_equal(fx->clen, len);
+	}
+	assert_string_equal(fx->ctype,
+	    "text/plain; version=0.0.4; charset=utf-8");
+	assert_string_equal(fx->body, "");
+	assert_int_equal(request(fx, EVHTTP_REQ_POST, "/metrics", NULL, "{}"),
+	    405);
+	assert_string_equal(fx->allow, "GET, HEAD");
+	assert_int_equal(request(fx, EVHTTP_REQ_DELETE, "/metrics", AUTH,
+	    NULL), 405);
+	metrics_reset();
+}
+
+static int
+deny_all(void *arg, int action, const char *a, const char *b,
+    const char *c, const char *d)
+{
+	(void)arg;
+	(void)action;
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	return SQLITE_DENY;
+}
+
+/* GET /healthz: the store and the bind state. */
+static void
+test_healthz(void **state)
+{
+	struct fx *fx = *state;
+
+	metrics_reset();
+	assert_int_equal(request(fx, EVHTTP_REQ_GET, "/healthz", NULL, NULL),
+	    200);
+	assert_string_equal(fx->ctype, "application/json");
+	assert_string_equal(fx->body,
+	    "{\"status\":\"ok\",\"store\":\"ok\",\"smpp\":\"unbound\"}\n");
+	metrics_set(M_BOUND, 1);
+	assert_int_equal(request(fx, EVHTTP_REQ_GET, "/healthz", NULL, NULL),
+	    200);
+	assert_string_equal(jstr(fx, "smpp"), "bound");
+	assert_string_equal(jstr(fx, "store"), "ok");
+	assert_int_equal(request(fx, EVHTTP_REQ_HEAD, "/healthz", NULL, NULL),
+	    200);
+	assert_string_equal(fx->body, "");
+	assert_string_equal(fx->clen, "44");
+	assert_int_equal(request(fx, EVHTTP_REQ_PUT, "/healthz", NULL, "{}"),
+	    405);
+	assert_string_equal(fx->allow, "GET, HEAD");
+
+	/* A store that refuses every statement: an authorizer that denies
+	 * all (setting one expires the prepared statements, so the ping's
+	 * is prepared again, and refused). */
+	sqlite3_set_authorizer(store_db(fx->st), deny_all, NULL);
+	assert_int_equal(request(fx, EVHTTP_REQ_GET, "/healthz", NULL, NULL),
+	    503);
+	assert_string_equal(jstr(fx, "status"), "error");
+	assert_string_equal(jstr(fx, "store"), "error");
+	assert_string_equal(jstr(fx, "smpp"), "bound");
+	sqlite3_set_authorizer(store_db(fx->st), NULL, NULL);
+	assert_int_equal(request(fx, EVHTTP_REQ_GET, "/healthz", NULL, NULL),
+	    200);
+	assert_string_equal(jstr(fx, "store"), "ok");
+	metrics_reset();
+}
+
 /* The request log: one key=value line per request, and neither the token
  * (right or wrong) nor any personal data in it. */
 static void
@@ -878,6 +994,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_lines, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_healthz, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_errors, setup_base,
 		    teardown),
 	};

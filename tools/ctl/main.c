@@ -174,6 +174,9 @@ main(int argc, char **argv)
 			return 0;
 		}
 
+	/* The bind password is the daemon's alone (and a systemd credential
+	 * only exists while the service runs). */
+	conf_read_secrets(0);
 	if (conf_load(&ctl.conf, ctl.conf_path, errs, sizeof(errs)) != 0) {
 		fputs(errs, stderr);
 		return 1;

@@ -308,6 +308,18 @@ conf_check(struct parse_state *ps)
 		perr(ps, key_line(ps, "locale", "country_code"),
 		    "[locale] country_code: '%s' is not 1-4 digits",
 		    c->locale.country_code);
+	if (c->http.listen[0] != '\0') {
+		const char *colon = strrchr(c->http.listen, ':');
+		char *end;
+		long port = colon != NULL ? strtol(colon + 1, &end, 10) : -1;
+
+		if (colon == NULL || colon == c->http.listen ||
+		    colon[1] == '\0' || *end != '\0' || port < 0 ||
+		    port > 65535)
+			perr(ps, key_line(ps, "http", "listen"),
+			    "[http] listen: '%s' is not address:port",
+			    c->http.listen);
+	}
 	if (c->smpp.password_file[0] != '\0' && read_secrets)
 		read_secret(ps, c);
 	if (parse_quiet(c->notify.quiet_hours, &c->notify.quiet_from,

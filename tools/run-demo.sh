@@ -36,10 +36,12 @@ Type a citizen's text as "<phone> <text>", for example:
     13900139000 查询 JX2026000124
     13800138000 帮助
 
-In another terminal, mail case JX2026000125 and watch its notice arrive:
+Twenty seconds in, the demo mails case JX2026000125 (as the agency's case
+system would) and its proactive notice arrives for 13700137000. Do it again
+yourself from another terminal, with other cases or statuses:
 
-    $build/smsgwctl -c $dir/smsgwd.conf case set-status JX2026000125 mailed \\
-        --courier EMS --tracking EA000000001CN
+    $build/smsgwctl -c $dir/smsgwd.conf case set-status JX2026000124 collected
+    $build/smsgwctl -c $dir/smsgwd.conf case show JX2026000125
 
 Each line smsc-sim prints is one JSON event; "message" lines are what smsgwd
 sent. Ctrl-C stops everything.
@@ -48,5 +50,10 @@ MSG
 
 "$build/smsgwd" -c "$dir/smsgwd.conf" 2>"$dir/smsgwd.log" &
 gw=$!
-trap 'kill -TERM $gw 2>/dev/null; wait $gw 2>/dev/null; exit 0' INT TERM EXIT
+# The case system marks a case mailed a little later: one notification.
+( sleep 20 && "$build/smsgwctl" -c "$dir/smsgwd.conf" case set-status \
+    JX2026000125 mailed --courier EMS --tracking EA000000001CN \
+    >>"$dir/smsgwctl.log" 2>&1 ) &
+demo=$!
+trap 'kill -TERM $gw $demo 2>/dev/null; wait $gw 2>/dev/null; exit 0' INT TERM EXIT
 "$build/smsc-sim" --listen "127.0.0.1:$port" --dlr || true

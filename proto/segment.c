@@ -127,6 +127,12 @@ segment_text(const char *utf8, size_t len, enum seg_mode mode, uint16_t ref,
 		}
 	}
 
+	/* Only as many part slots as there are parts: a queue of thousands
+	 * of short messages should not carry 255 slots each. */
+	if ((out->parts = calloc((size_t)total, sizeof(*out->parts))) == NULL) {
+		errf(err, errlen, "out of memory");
+		goto fail;
+	}
 	out->data_coding = lim->dcs;
 	out->mode = mode;
 	out->total = total;
@@ -163,6 +169,7 @@ segment_text(const char *utf8, size_t len, enum seg_mode mode, uint16_t ref,
 
 fail:
 	free(enc);
+	free(out->parts);
 	memset(out, 0, sizeof(*out));
 	return -1;
 }
@@ -170,6 +177,7 @@ fail:
 void
 segments_free(struct segments *s)
 {
+	free(s->parts);
 	free(s->buf);
 	memset(s, 0, sizeof(*s));
 }

@@ -28,7 +28,7 @@ struct segments {
 	                           when the text exceeds PDU_PAYLOAD_MAX octets */
 	uint16_t ref;           /* UDH: low 8 bits; SAR: 16 bits */
 	int      total;         /* number of parts, 1..SEG_MAX_PARTS */
-	struct seg_part parts[SEG_MAX_PARTS];
+	struct seg_part *parts; /* total entries, owned */
 	uint8_t *buf;           /* owns the part bytes */
 };
 

@@ -201,3 +201,105 @@ man-check: $(BUILD)/smsgwd
 				{ echo "man/smsgwd.conf.5: no entry for $$k"; exit 1; }; \
 		done
 	@echo "man-check: $(MANPAGES) OK"
+
+# ---- fuzzing ---------------------------------------------------------------
+#
+#   make fuzz-build                 build/fuzz/fuzz_* (libFuzzer, ASan+UBSan)
+#   make fuzz [FUZZ_SECONDS=20]     build, then run every target that long
+#                                   with its seed corpus and dictionary;
+#                                   any crash fails the run
+#   make fuzz-run-NAME              run one target (fuzz-run-pdu, ...)
+#
+# The project's sources are compiled again with clang's coverage hooks
+# (fuzzer-no-link) into build/fuzz/obj; each fuzz/fuzz_NAME.c links against
+# them with the libFuzzer driver. New inputs go to build/fuzz/corpus/NAME,
+# never into the seed corpus in fuzz/corpus/NAME; crash reproducers go to
+# build/fuzz/crashes/. docs/FUZZING.md has the rest.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -g -O1 $(WARN) $(FUZZ_SAN)
+FUZZ_SRC     := $(wildcard fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(patsubst fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_LIB     := $(FUZZ_BUILD)/libfuzzed.a
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,\
+                $(PROTO_SRC) $(PARSERS_SRC) $(DAEMON_SRC))
+
+# -max_len per target: a little over the largest input its decoder meets.
+FUZZ_MAXLEN_pdu       = 2048
+FUZZ_MAXLEN_charset   = 600
+FUZZ_MAXLEN_reasm     = 4096
+FUZZ_MAXLEN_dlr       = 512
+FUZZ_MAXLEN_intent    = 1024
+FUZZ_MAXLEN_templates = 2048
+FUZZ_MAXLEN_conf      = 4096
+FUZZ_MAXLEN_csv       = 4096
+FUZZ_MAXLEN_http      = 4096
+FUZZ_DICT_pdu         = fuzz/smpp.dict
+FUZZ_DICT_reasm       = fuzz/smpp.dict
+FUZZ_DICT_intent      = fuzz/keywords.dict
+FUZZ_DICT_http        = fuzz/json.dict
+
+
+.PHONY: fuzz-build $(addprefix fuzz-run-,$(FUZZ_NAMES))
+fuzz-build: $(FUZZ_BINS)
+
+# Every target runs even after one crashes; the run fails at the end.
+fuzz: fuzz-build
+	@bad=""; for n in $(FUZZ_NAMES); do \
+		$(MAKE) --no-print-directory fuzz-run-$$n || bad="$$bad $$n"; \
+	done; \
+	if [ -n "$$bad" ]; then echo "fuzz: crashed:$$bad"; exit 1; fi; \
+	echo "fuzz: $(FUZZ_NAMES): no crash in $(FUZZ_SECONDS) s each"
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZCC  $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	$(Q)$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
+
+# One explicit rule per target: make applies no pattern rule to a phony one.
+define fuzz_run
+fuzz-run-$(1): $(FUZZ_BUILD)/fuzz_$(1)
+	@mkdir -p $(FUZZ_BUILD)/corpus/$(1) $(FUZZ_BUILD)/crashes
+	@echo "  FUZZ    $(1) ($(FUZZ_SECONDS) s)"
+	$(Q)SMSGWD_SRC=$(CURDIR) $(FUZZ_BUILD)/fuzz_$(1) \
+		-max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN_$(1)) \
+		$(if $(FUZZ_DICT_$(1)),-dict=$(FUZZ_DICT_$(1))) \
+		-artifact_prefix=$(FUZZ_BUILD)/crashes/$(1)- -print_final_stats=1 \
+		$(FUZZ_BUILD)/corpus/$(1) fuzz/corpus/$(1) \
+		> $(FUZZ_BUILD)/$(1).log 2>&1 || \
+		{ tail -n 60 $(FUZZ_BUILD)/$(1).log; \
+		  echo "fuzz: $(1) crashed; reproducer in $(FUZZ_BUILD)/crashes/"; \
+		  exit 1; }
+	@grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|cov: ' \
+		$(FUZZ_BUILD)/$(1).log | tail -n 4 | sed 's/^/    /'
+endef
+$(foreach n,$(FUZZ_NAMES),$(eval $(call fuzz_run,$(n))))
+
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Regenerates the codec seeds (real frames from pdu_encode) into fuzz/corpus.
+.PHONY: fuzz-seeds
+fuzz-seeds: $(FUZZ_LIB)
+	@mkdir -p $(FUZZ_BUILD) $(addprefix fuzz/corpus/,$(FUZZ_NAMES))
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $(FUZZ_BUILD)/gen_seeds \
+		fuzz/gen_seeds.c $(FUZZ_LIB) $(PKG_LIBS) -lm
+	$(Q)$(FUZZ_BUILD)/gen_seeds
+
+# ---- bench -----------------------------------------------------------------
+#
+#   make bench      smsgwd vs smsc-sim --load (1M cases) and vs Kannel;
+#                   figures in build/bench/results.txt, docs/BENCHMARKS.md
+bench:
+	@sh bench/run.sh

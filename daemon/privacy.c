@@ -77,6 +77,16 @@ msisdn_same(const char *a, const char *b, const char *cc)
 	return strcmp(na, nb) == 0;
 }
 
+/* A byte fit for a quoted log value: control characters, quotes and
+ * backslashes become '?'. */
+static char
+log_safe(char ch)
+{
+	unsigned char c = (unsigned char)ch;
+
+	return c < 0x20 || c == 0x7F || c == '"' || c == '\\' ? '?' : ch;
+}
+
 void
 mask_text(const char *t, const char *name, char *out, size_t cap)
 {
@@ -105,13 +115,10 @@ mask_text(const char *t, const char *name, char *out, size_t cap)
 
 			mask_name(name, m, sizeof(m));
 			for (const char *p = m; *p != '\0' && o + 1 < cap; p++)
-				out[o++] = *p;
+				out[o++] = log_safe(*p);
 			t += nlen;
 		} else {
-			unsigned char c = (unsigned char)*t++;
-
-			out[o++] = c < 0x20 || c == 0x7F || c == '"' ||
-			    c == '\\' ? '?' : (char)c;
+			out[o++] = log_safe(*t++);
 		}
 	}
 	out[o] = '\0';

@@ -311,50 +311,131 @@ copy_cstr(char *dst, size_t cap, const uint8_t *src)
 	dst[n] = '\0';
 }
 
-static void
-take_tlvs(struct pdu *p, const tlv_t *t)
+/*
+ * Where the optional parameters start: the mandatory fields of submit_sm
+ * and deliver_sm (§4.4.1, §4.6.1) or a bind response's system_id, walked
+ * with bounds. 0 if they run past the end.
+ */
+static size_t
+tlv_start(uint32_t id, const uint8_t *b, size_t len)
 {
-	for (; t != NULL; t = t->next) {
-		switch (t->tag) {
+	/* 'c' a C-octet string, '1' one octet, 's' sm_length + its octets. */
+	static const char sm_fields[] = "c11c11c111cc1111s";
+	const char *f = "";
+	size_t off = PDU_HEADER_LEN;
+
+	if (id == SUBMIT_SM || id == DELIVER_SM)
+		f = sm_fields;
+	else if (id == BIND_RECEIVER_RESP || id == BIND_TRANSMITTER_RESP ||
+	    id == BIND_TRANSCEIVER_RESP)
+		f = "c";
+	else
+		return len;                  /* no optional parameters we read */
+	for (; *f != '\0'; f++) {
+		const uint8_t *nul;
+
+		switch (*f) {
+		case 'c':
+			if (off >= len || (nul = memchr(b + off, '\0',
+			    len - off)) == NULL)
+				return 0;
+			off = (size_t)(nul - b) + 1;
+			break;
+		case '1':
+			if (off + 1 > len)
+				return 0;
+			off++;
+			break;
+		case 's':
+			if (off + 1 > len || off + 1 + b[off] > len)
+				return 0;
+			off += 1 + (size_t)b[off];
+			break;
+		}
+	}
+	return off;
+}
+
+/*
+ * Reads the optional parameters we use. libsmpp34 is never shown them:
+ * it logs every field into a fixed 2 KiB global buffer and writes past its
+ * end when a PDU carries a few dozen TLVs (found by fuzz/fuzz_pdu), and it
+ * abandons a node when one fails. Unknown tags are skipped.
+ */
+static int
+take_tlvs(struct pdu *p, const uint8_t *b, size_t off, size_t len,
+    char *err, size_t errlen)
+{
+	while (off < len) {
+		uint16_t tag, tl;
+		const uint8_t *v;
+
+		if (len - off < 4) {
+			errf(err, errlen, "TLV header cut short at byte %zu",
+			    off);
+			return -1;
+		}
+		tag = (uint16_t)(b[off] << 8 | b[off + 1]);
+		tl = (uint16_t)(b[off + 2] << 8 | b[off + 3]);
+		v = b + off + 4;
+		if (tl > len - off - 4) {
+			errf(err, errlen, "TLV 0x%04x of %u octets runs past "
+			    "the end", tag, tl);
+			return -1;
+		}
+		off += 4 + (size_t)tl;
+#define WANT(n) if (tl != (n)) { errf(err, errlen, "TLV 0x%04x has " \
+	"length %u, not %u", tag, tl, (unsigned)(n)); return -1; }
+		switch (tag) {
 		case TLVID_sar_msg_ref_num:
-			p->sar_ref = t->value.val16;
+			WANT(2);
+			p->sar_ref = (uint16_t)(v[0] << 8 | v[1]);
 			p->tlvs |= PDU_HAS_SAR;
 			break;
 		case TLVID_sar_total_segments:
-			p->sar_total = t->value.val08;
+			WANT(1);
+			p->sar_total = v[0];
 			p->tlvs |= PDU_HAS_SAR;
 			break;
 		case TLVID_sar_segment_seqnum:
-			p->sar_seq = t->value.val08;
+			WANT(1);
+			p->sar_seq = v[0];
 			p->tlvs |= PDU_HAS_SAR;
 			break;
 		case TLVID_message_payload:
-			p->payload_len = t->length > PDU_PAYLOAD_MAX ?
-			    PDU_PAYLOAD_MAX : t->length;
-			memcpy(p->payload, t->value.octet, p->payload_len);
+			if (tl > PDU_PAYLOAD_MAX) {
+				errf(err, errlen, "message_payload of %u octets "
+				    "(at most %d)", tl, PDU_PAYLOAD_MAX);
+				return -1;
+			}
+			memcpy(p->payload, v, tl);
+			p->payload_len = tl;
 			p->tlvs |= PDU_HAS_PAYLOAD;
 			break;
 		case TLVID_receipted_message_id: {
-			size_t n = t->length < PDU_MSGID_MAX ? t->length :
-			    PDU_MSGID_MAX - 1;
+			size_t n = strnlen((const char *)v, tl);
 
-			memcpy(p->receipted_id, t->value.octet, n);
+			if (n >= PDU_MSGID_MAX)
+				n = PDU_MSGID_MAX - 1;
+			memcpy(p->receipted_id, v, n);
 			p->receipted_id[n] = '\0';
 			p->tlvs |= PDU_HAS_RECEIPTED_ID;
 			break;
 		}
 		case TLVID_message_state:
-			p->message_state = t->value.val08;
+			WANT(1);
+			p->message_state = v[0];
 			p->tlvs |= PDU_HAS_MSG_STATE;
 			break;
 		case TLVID_network_error_code:
-			if (t->length == 3) {
-				memcpy(p->net_err, t->value.octet, 3);
-				p->tlvs |= PDU_HAS_NET_ERR;
-			}
+			WANT(3);
+			memcpy(p->net_err, v, 3);
+			p->tlvs |= PDU_HAS_NET_ERR;
 			break;
 		}
+#undef WANT
 	}
+	return 0;
 }
 
 /* The message fields shared by submit_sm and deliver_sm. */
@@ -375,7 +456,6 @@ take_tlvs(struct pdu *p, const tlv_t *t)
 	(p)->data_coding = (s)->data_coding;                            \
 	(p)->sm_len = (s)->sm_length;                                   \
 	memcpy((p)->sm, (s)->short_message, (s)->sm_length);            \
-	take_tlvs((p), (s)->tlv);                                       \
 } while (0)
 
 /*
@@ -392,6 +472,7 @@ pdu_decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
 	union lib_pdu u;
 	char why[160];
 	uint32_t id;
+	size_t mlen;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -417,11 +498,23 @@ pdu_decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
 	if (!pdu_command_known(id))
 		return 0;
 
+	/* libsmpp34 sees the mandatory part only; the TLVs are ours. */
+	if ((mlen = tlv_start(id, buf, len)) == 0) {
+		errf(err, errlen, "%s does not unpack: mandatory fields run "
+		    "past the end", pdu_command_name(id));
+		return -1;
+	}
+	if (take_tlvs(p, buf, mlen, len, why, sizeof(why)) == -1) {
+		errf(err, errlen, "%s does not unpack: %s",
+		    pdu_command_name(id), why);
+		return -1;
+	}
 	arena_install();
-	memcpy(scratch, buf, len);
-	scratch[len] = '\0';
+	memcpy(scratch, buf, mlen);
+	put32(scratch, (uint32_t)mlen);
+	scratch[mlen] = '\0';
 	memset(&u, 0, sizeof(u));
-	rc = smpp34_unpack(id, &u, scratch, (int)len);
+	rc = smpp34_unpack(id, &u, scratch, (int)mlen);
 	if (rc != 0) {
 		errf(err, errlen, "%s does not unpack: %s",
 		    pdu_command_name(id), smpp34_reason(why, sizeof(why)));

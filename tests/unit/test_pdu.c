@@ -256,6 +256,76 @@ test_encode_limits(void **state)
 	    -1);
 }
 
+/* Found by fuzz/fuzz_pdu (fuzz/repro/pdu-libsmpp34-errlog-overflow): dozens
+ * of TLVs made libsmpp34 write past its 2 KiB error-log buffer. They never
+ * reach it now; ours are read and the rest skipped. */
+static void
+test_many_tlvs(void **state)
+{
+	struct pdu p, q;
+	int n;
+
+	(void)state;
+	pdu_init(&p, PDU_DELIVER_SM, 0, 3);
+	strcpy(p.src.addr, "12345678901234567890");
+	strcpy(p.dst.addr, "10659000");
+	p.sm_len = 4;
+	memcpy(p.sm, "\x67\xe5\x8b\xe2", 4);
+	n = pdu_encode(&p, buf, sizeof(buf), err, sizeof(err));
+	for (int i = 0; i < 500; i++) {
+		memcpy(buf + n, "\x14\x01\x00\x00", 4);   /* vendor, empty */
+		n += 4;
+	}
+	memcpy(buf + n, "\x04\x27\x00\x01\x02", 5);      /* message_state */
+	n += 5;
+	put32(buf, (uint32_t)n);
+	assert_int_equal(pdu_decode(buf, (size_t)n, &q, err, sizeof(err)), 0);
+	assert_string_equal(q.src.addr, "12345678901234567890");
+	assert_int_equal(q.sm_len, 4);
+	assert_int_equal(q.tlvs, PDU_HAS_MSG_STATE);
+	assert_int_equal(q.message_state, 2);
+	assert_int_equal(pdu_lib_allocations(), 0);
+}
+
+static void
+test_tlv_errors(void **state)
+{
+	struct pdu p, q;
+	int n;
+
+	(void)state;
+	pdu_init(&p, PDU_DELIVER_SM, 0, 3);
+	strcpy(p.src.addr, "1");
+	n = pdu_encode(&p, buf, sizeof(buf), err, sizeof(err));
+	/* sar_total_segments with two octets. */
+	memcpy(buf + n, "\x02\x0e\x00\x02\x00\x03", 6);
+	put32(buf, (uint32_t)n + 6);
+	assert_int_equal(pdu_decode(buf, (size_t)n + 6, &q, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "TLV 0x020e has length 2, not 1"));
+	/* A TLV header cut short. */
+	memcpy(buf + n, "\x04\x27\x00", 3);
+	put32(buf, (uint32_t)n + 3);
+	assert_int_equal(pdu_decode(buf, (size_t)n + 3, &q, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "TLV header cut short"));
+	/* message_payload over 1024 octets. */
+	memcpy(buf + n, "\x04\x24\x04\x01", 4);
+	memset(buf + n + 4, 'a', 1025);
+	put32(buf, (uint32_t)n + 4 + 1025);
+	assert_int_equal(pdu_decode(buf, (size_t)n + 4 + 1025, &q, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "message_payload of 1025 octets"));
+	/* Mandatory fields cut short: sm_length past the end. */
+	pdu_init(&p, PDU_SUBMIT_SM, 0, 4);
+	p.sm_len = 10;
+	n = pdu_encode(&p, buf, sizeof(buf), err, sizeof(err));
+	put32(buf, (uint32_t)n - 5);
+	assert_int_equal(pdu_decode(buf, (size_t)n - 5, &q, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "submit_sm does not unpack"));
+}
+
 int
 main(void)
 {
@@ -270,6 +340,8 @@ main(void)
 		cmocka_unit_test(test_truncated_tlv_no_leak),
 		cmocka_unit_test(test_unknown_command),
 		cmocka_unit_test(test_encode_limits),
+		cmocka_unit_test(test_many_tlvs),
+		cmocka_unit_test(test_tlv_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,6 +91,20 @@ test_mask_text(void **state)
 	assert_null(strstr(out, "1101051949"));
 }
 
+/* Found by fuzz/fuzz_http: a name starting with a quote came back
+ * through its masked form unescaped, breaking a key="value" log line. */
+static void
+test_mask_text_name_quote(void **state)
+{
+	char out[128];
+
+	(void)state;
+	mask_text("\"appointment", "\"appointment", out, sizeof(out));
+	assert_string_equal(out, "?*");
+	mask_text("GS \\x", "\\x", out, sizeof(out));
+	assert_string_equal(out, "GS ?*");
+}
+
 int
 main(void)
 {
@@ -99,6 +113,7 @@ main(void)
 		cmocka_unit_test(test_mask_msisdn),
 		cmocka_unit_test(test_national_forms),
 		cmocka_unit_test(test_mask_text),
+		cmocka_unit_test(test_mask_text_name_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -140,6 +144,8 @@ run_after(struct sim_conn *c, enum sim_after after, struct sim_mo *receipt)
 				event_add(c->enquire, &tv);
 		}
 		sim_mo_pump(c->sim);
+		if (c->sim->load != NULL)
+			sim_load_bound(c);
 		break;
 	case SIM_AFTER_CLOSE:
 		close_after_flush(c, "unbind");
@@ -463,9 +469,13 @@ sim_conn_accept(struct sim *s, int fd, const char *peer)
 {
 	struct sim_conn *c;
 	struct sim_json j;
+	int one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
+	/* Responses go out at once: a Nagle stall would be measured as
+	 * the ESME's latency. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->delay_timer = evtimer_new(s->base, delay_cb, c);
 	if (c->bev == NULL || c->delay_timer == NULL) {
@@ -523,6 +533,8 @@ sim_conn_close(struct sim_conn *c, const char *reason)
 	TAILQ_REMOVE(&s->conns, c, entry);
 	TAILQ_INSERT_TAIL(&s->dead, c, entry);
 	sim_mo_requeue(c);
+	if (s->load != NULL)
+		sim_load_closed(c);
 	event_active(s->ev_reap, EV_TIMEOUT, 0);
 	sim_mo_pump(s);
 }

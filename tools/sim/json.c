@@ -10,10 +10,13 @@
 #include "proto/charset.h"
 #include "tools/sim/sim.h"
 
+/* Set by --load: per-PDU lines would cost more than the load itself. */
+bool sim_json_quiet;
+
 static void
 put(struct sim_json *j, const char *s, size_t n)
 {
-	if (j->failed)
+	if (j->failed || j->mute)
 		return;
 	if (j->len + n + 1 > j->cap) {
 		size_t cap = j->cap ? j->cap : 256;
@@ -90,6 +93,9 @@ void
 sim_json_begin(struct sim_json *j, const char *event)
 {
 	memset(j, 0, sizeof(*j));
+	j->mute = sim_json_quiet && strcmp(event, "listening") != 0 &&
+	    strcmp(event, "load") != 0 && strcmp(event, "bind") != 0 &&
+	    strcmp(event, "close") != 0;
 	put(j, "{\"event\":", 9);
 	put_escaped(j, event, strlen(event));
 }
@@ -121,7 +127,9 @@ void
 sim_json_end(struct sim_json *j)
 {
 	put(j, "}\n", 2);
-	if (j->failed)
+	if (j->mute)
+		;
+	else if (j->failed)
 		sim_log("out of memory writing an event line");
 	else if (fwrite(j->buf, 1, j->len, stdout) != j->len ||
 	    fflush(stdout) != 0)

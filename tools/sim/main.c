@@ -171,6 +171,14 @@ static const struct optdef {
 	    K_NUM, OFF(enquire_link_s), 0, 1, 86400, NULL },
 	{ "exit-after-messages", "N", "exit after N whole submitted messages",
 	    K_NUM, OFF(exit_after), 0, 1, LONG_MAX, NULL },
+	{ "load", "N", "benchmark: send N texts once an ESME binds, then exit",
+	    K_NUM, OFF(load), 0, 1, 100000000, NULL },
+	{ "load-window", "W", "--load: unacknowledged deliver_sm at most (64)",
+	    K_NUM, OFF(load_window), 0, 1, 100000, NULL },
+	{ "load-rate", "R", "--load: texts per second (as fast as the window)",
+	    K_NUM, OFF(load_rate), 0, 1, 10000000, NULL },
+	{ "load-cases", "FILE", "--load: CSV of key,msisdn (receipt or ID)",
+	    K_STR, OFF(load_cases), SZ(load_cases), 0, 0, NULL },
 #undef OFF
 #undef SZ
 };
@@ -244,6 +252,7 @@ parse_options(int argc, char **argv, struct sim_opts *o)
 	o->dlr_state = DLR_DELIVERED;
 	o->mo_window = 10;
 	o->mo_retry_ms = 1000;
+	o->load_window = 64;
 
 	for (i = 0; i < (int)NOPTS; i++) {
 		lo[i].name = optdefs[i].name;
@@ -271,6 +280,10 @@ parse_options(int argc, char **argv, struct sim_opts *o)
 	}
 	if (optind < argc) {
 		sim_log("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->load > 0 && o->load_cases[0] == '\0') {
+		sim_log("--load needs --load-cases FILE");
 		return -1;
 	}
 	return 0;
@@ -482,6 +495,7 @@ sim_free(struct sim *s)
 		sim_conn_close(TAILQ_FIRST(&s->conns), "shutdown");
 	sim_conn_reap(s);
 	sim_mo_free_list(&s->mo_queue);
+	sim_load_free(s->load);
 	if (s->listener != NULL)
 		evconnlistener_free(s->listener);
 	free_event(s->ev_sigint);
@@ -523,6 +537,13 @@ main(int argc, char **argv)
 	    event_add(s.ev_sigterm, NULL) == -1) {
 		sim_log("cannot set up the event loop");
 		goto out;
+	}
+	if (s.opt.load > 0) {
+		sim_json_quiet = true;
+		if ((s.load = sim_load_new(&s)) == NULL) {
+			sim_log("cannot set up --load");
+			goto out;
+		}
 	}
 	if (start_listener(&s) == -1 || load_inject(&s) == -1 ||
 	    start_stdin(&s) == -1)

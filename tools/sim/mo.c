@@ -282,6 +282,8 @@ sim_mo_resp(struct sim_conn *c, const struct pdu *p)
 	struct sim_json j;
 	struct sim_mo *mo;
 
+	if (s->load != NULL && sim_load_resp(c, p))
+		return;
 	TAILQ_FOREACH(mo, &c->outstanding, entry)
 		if (mo->pdu.sequence == p->sequence)
 			break;

@@ -35,6 +35,8 @@ struct sim_opts {
 	long     mo_window, mo_retry_ms, drop_after, delay_ms, max_tps;
 	long     enquire_link_s, exit_after;
 	uint32_t throttle_ppm;           /* parts per million of submits */
+	long     load, load_window, load_rate;   /* --load: 0 = off */
+	char     load_cases[4096];
 };
 
 enum sim_mo_kind { SIM_MO_TEXT, SIM_MO_RECEIPT };
@@ -99,6 +101,7 @@ struct sim {
 	bool                   pumping, pump_again;
 	bool                   stopping;         /* no new sends at shutdown */
 	uint16_t               mo_ref;
+	struct sim_load       *load;             /* --load, or NULL */
 };
 
 /* main.c */
@@ -111,7 +114,9 @@ struct sim_json {
 	char   *buf;
 	size_t  len, cap;
 	bool    failed;
+	bool    mute;                    /* --load: only a few events print */
 };
+extern bool sim_json_quiet;
 void sim_json_begin(struct sim_json *j, const char *event);
 void sim_json_str(struct sim_json *j, const char *key, const char *v);
 void sim_json_strn(struct sim_json *j, const char *key, const char *v,
@@ -141,5 +146,14 @@ void sim_mo_pump(struct sim *s);
 void sim_mo_resp(struct sim_conn *c, const struct pdu *p);
 void sim_mo_requeue(struct sim_conn *c);
 void sim_mo_free_list(struct sim_mo_list *l);
+
+/* load.c */
+struct sim_load;
+struct sim_load *sim_load_new(struct sim *s);
+void sim_load_free(struct sim_load *l);
+void sim_load_bound(struct sim_conn *c);
+void sim_load_closed(struct sim_conn *c);
+bool sim_load_resp(struct sim_conn *c, const struct pdu *p);
+void sim_load_submit(struct sim_conn *c, const struct pdu *p);
 
 #endif

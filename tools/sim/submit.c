@@ -258,6 +258,10 @@ sim_submit_handle(struct sim_conn *c, const struct pdu *p)
 	char *text = NULL;
 	int n = 0;
 
+	if (s->load != NULL) {
+		sim_load_submit(c, p);
+		return;
+	}
 	parsed = part_of(p, &pt, perr, sizeof(perr)) == 0;
 	if (!c->tx)
 		st = ESME_INVBNDSTS;

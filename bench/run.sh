@@ -1,0 +1,166 @@
+#!/bin/sh
+# make bench: smsgwd against smsc-sim --load on loopback, then the same load
+# against Kannel (bearerbox + smsbox). Prints one line per figure and writes
+# them to build/bench/results.txt. Every run is bounded in time and count;
+# only the PIDs started here are killed.
+#
+#   BENCH_CASES=1000000  cases in the database
+#   BENCH_N=200000       texts in the throughput run (W = 64)
+#   BENCH_STEADY=30000   texts in the steady 1,000/s run
+#   BENCH_KANNEL=1       0 skips the Kannel comparison
+#   BENCH_PORT=27750     smsc-sim's port (Kannel's bearerbox uses +1, +2)
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$ROOT/build/bench
+R=$B/run
+CASES=${BENCH_CASES:-1000000}
+N=${BENCH_N:-200000}
+STEADY=${BENCH_STEADY:-30000}
+KANNEL=${BENCH_KANNEL:-1}
+PORT=${BENCH_PORT:-27750}
+OUT=$B/results.txt
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap "exit 1" INT TERM
+
+say() { echo "$*" | tee -a "$OUT"; }
+now() { date +%s.%N; }
+since() { echo "$(now) $1" | awk '{ printf "%.3f", $1 - $2 }'; }
+
+# wait_for FILE PATTERN SECONDS: 0 once a line matches, 1 at the deadline.
+wait_for() {
+	i=0
+	while [ "$i" -lt $(($3 * 50)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.02
+		i=$((i + 1))
+	done
+	return 1
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
+json_field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$1" | tail -1; }
+
+cd "$ROOT"
+make --no-print-directory BUILD="$B" OPT=-O2 all >/dev/null
+mkdir -p "$R"
+: > "$OUT"
+say "# smsgwd bench $(date -u +%Y-%m-%dT%H:%MZ) nproc=$(nproc)" \
+    "cpu=\"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)\"" \
+    "loadavg=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+
+if [ ! -s "$R/cases-$CASES.csv" ]; then
+	python3 bench/gen-cases.py "$CASES" "$R/cases-$CASES.csv" \
+	    "$R/load-cases-$CASES.csv"
+fi
+cp conf/patterns.conf conf/templates.conf "$R/"
+cat > "$R/smsgwd.conf" <<EOF
+[smpp]
+host = 127.0.0.1
+port = $PORT
+system_id = smsgwd
+password = secret
+bind = transceiver
+source_addr = 10659000
+window = 64
+max_tps = 0
+[store]
+path = smsgwd.db
+[http]
+listen =
+EOF
+
+# Import into a fresh database; every run then starts from a copy of it,
+# so rate limits and the message log do not carry over between runs.
+rm -f "$R"/smsgwd.db* "$R"/pristine.db*
+t0=$(now)
+"$B/smsgwctl" -c "$R/smsgwd.conf" import-cases "$R/cases-$CASES.csv" \
+    > "$R/import.out" 2>&1
+say "import_cases rows=$CASES seconds=$(since "$t0") (target <= 10)"
+mv "$R/smsgwd.db" "$R/pristine.db"
+
+# run_sim LABEL SECONDS ARGS...: starts smsc-sim --load in the background.
+run_sim() {
+	label=$1 secs=$2
+	shift 2
+	: > "$R/$label.sim"
+	"$B/smsc-sim" --listen "127.0.0.1:$PORT" --no-stdin \
+	    --load-cases "$R/load-cases-$CASES.csv" "$@" \
+	    > "$R/$label.sim" 2> "$R/$label.sim.err" &
+	SIM=$!
+	PIDS="$PIDS $SIM"
+	wait_for "$R/$label.sim" '"listening"' 5 || { echo "smsc-sim did not start"; exit 1; }
+}
+
+# stop PID: SIGTERM, then SIGKILL after 5 s.
+stop() {
+	kill "$1" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
+	kill -9 "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# smsgwd_run LABEL SECONDS SIM-ARGS...: one load run against smsgwd.
+smsgwd_run() {
+	label=$1 secs=$2
+	shift 2
+	cp "$R/pristine.db" "$R/smsgwd.db"
+	rm -f "$R/smsgwd.db-wal" "$R/smsgwd.db-shm"
+	run_sim "$label" "$secs" "$@"
+	t0=$(now)
+	"$B/smsgwd" -c "$R/smsgwd.conf" 2> "$R/$label.gw.err" &
+	GW=$!
+	PIDS="$PIDS $GW"
+	wait_for "$R/$label.sim" '"bind"' 10 || { echo "smsgwd did not bind"; exit 1; }
+	STARTUP=$(since "$t0")
+	c0=$(cpu_ticks "$GW") d0=$(cpu_ticks "$SIM")
+	if ! wait_for "$R/$label.sim" '"event":"load"' "$secs"; then
+		echo "$label: no result within $secs s"
+	fi
+	c1=$(cpu_ticks "$GW") d1=$(cpu_ticks "$SIM" 2>/dev/null || echo "$d0")
+	HWM=$(hwm_kb "$GW")
+	stop "$GW"
+	stop "$SIM"
+	f=$R/$label.sim
+	n=$(json_field "$f" texts)
+	CPU1K=$(echo "$c0 $c1 $(getconf CLK_TCK) $n" |
+	    awk '{ printf "%.3f", ($2 - $1) / $3 / $4 * 1000 }')
+	SIMCPU1K=$(echo "$d0 $d1 $(getconf CLK_TCK) $n" |
+	    awk '{ printf "%.3f", ($2 - $1) / $3 / $4 * 1000 }')
+	grep '"event":"load"' "$f" | tee -a "$OUT"
+}
+
+# 1. Throughput: as fast as a window of 64 allows.
+smsgwd_run w64 120 --load "$N" --load-window 64
+f=$R/w64.sim
+say "smsgwd replies_per_s=$(json_field "$f" replies_per_s) (target >= 40000)" \
+    "missing=$(json_field "$f" missing) duplicates=$(json_field "$f" duplicates)" \
+    "p50_ms=$(json_field "$f" p50_ms) p99_ms=$(json_field "$f" p99_ms)"
+say "smsgwd cpu_s_per_1000=$CPU1K peak_rss_kb=$HWM (target <= 32768)" \
+    "startup_s=$STARTUP cases=$CASES (target <= 0.200; exec to bind_transceiver)" \
+    "smsc_sim_cpu_s_per_1000=$SIMCPU1K"
+GW_RPS=$(json_field "$f" replies_per_s)
+GW_CPU=$CPU1K
+GW_P50=$(json_field "$f" p50_ms)
+
+# 2. Latency at a steady 1,000 texts/s.
+smsgwd_run steady $((STEADY / 1000 + 60)) --load "$STEADY" --load-window 64 \
+    --load-rate 1000
+f=$R/steady.sim
+say "smsgwd steady_1000_per_s p50_ms=$(json_field "$f" p50_ms)" \
+    "p90_ms=$(json_field "$f" p90_ms) p99_ms=$(json_field "$f" p99_ms)" \
+    "max_ms=$(json_field "$f" max_ms) (target p99 <= 5)" \
+    "missing=$(json_field "$f" missing) cpu_s_per_1000=$CPU1K"
+GW_SP50=$(json_field "$f" p50_ms)
+GW_SP99=$(json_field "$f" p99_ms)
+
+[ "$KANNEL" = 1 ] || exit 0
+sh bench/kannel.sh "$B" "$R" "$PORT" "$CASES" "$N" "$STEADY" \
+    "$GW_RPS" "$GW_CPU" "$GW_P50" "$GW_SP50" "$GW_SP99" | tee -a "$OUT"

@@ -16,6 +16,10 @@ our @EXPORT = qw(build_dir free_port start_sim start_gw tmpdir wait_until
     template src_dir);
 
 my @started;     # every child PID, for the END block
+
+# A child that dies must not kill the test through a write to its pipe:
+# the END block below has to run and stop what we started.
+$SIG{PIPE} = 'IGNORE';
 my $json = JSON::PP->new->utf8;
 
 sub build_dir {

@@ -148,6 +148,10 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Past a file-size limit a write fails (EFBIG) and the batch is
+	 * refused for the SMSC to retry, like a full disk, instead of the
+	 * signal killing us. */
+	signal(SIGXFSZ, SIG_IGN);
 	if ((d.base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
 	if ((d.gw = gateway_new(d.base, &d.conf)) == NULL)

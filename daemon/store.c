@@ -261,7 +261,17 @@ struct store {
 static int
 dberr(struct store *st, const char *what, char *err, size_t errlen)
 {
-	errf(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
+	int sys = sqlite3_system_errno(st->db);
+	int code = sqlite3_errcode(st->db) & 0xff;   /* primary of extended */
+
+	/* "disk I/O error" alone does not tell an operator that the file is
+	 * read-only or the disk full: add what the OS said. */
+	if (sys != 0 && (code == SQLITE_IOERR || code == SQLITE_FULL ||
+	    code == SQLITE_CANTOPEN || code == SQLITE_READONLY))
+		errf(err, errlen, "%s: %s (%s)", what, sqlite3_errmsg(st->db),
+		    strerror(sys));
+	else
+		errf(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
 }
 

@@ -55,5 +55,7 @@ gw=$!
     JX2026000125 mailed --courier EMS --tracking EA000000001CN \
     >>"$dir/smsgwctl.log" 2>&1 ) &
 demo=$!
-trap 'kill -TERM $gw $demo 2>/dev/null; wait $gw 2>/dev/null; exit 0' INT TERM EXIT
+# A closed terminal (HUP) must stop the demo too: smsgwd would take a
+# HUP as "reload" and keep running.
+trap 'kill -TERM $gw $demo 2>/dev/null; wait $gw 2>/dev/null; exit 0' INT TERM HUP EXIT
 "$build/smsc-sim" --listen "127.0.0.1:$port" --dlr || true

@@ -20,6 +20,8 @@ my @started;     # every child PID, for the END block
 # A child that dies must not kill the test through a write to its pipe:
 # the END block below has to run and stop what we started.
 $SIG{PIPE} = 'IGNORE';
+# Interrupted (Ctrl-C, a runner's timeout): still run END and clean up.
+$SIG{$_} = sub { exit 128 } for qw(INT TERM HUP);
 my $json = JSON::PP->new->utf8;
 
 sub build_dir {

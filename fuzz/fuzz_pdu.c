@@ -11,14 +11,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint8_t out[PDU_MAX_LEN + 64];
+static uint8_t out[PDU_MAX_LEN + 64], ref_out[PDU_MAX_LEN + 64];
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pdu p, q;
+	static struct pdu p, q, r;
 	char err[256];
-	int n;
+	int n, rc;
 
 	if (size < PDU_HEADER_LEN || size > PDU_MAX_LEN)
 		return 0;
@@ -36,12 +36,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf[3] = (uint8_t)size;
 	if (pdu_header(buf, size, &p, err, sizeof(err)) != 0)
 		abort();          /* a length in [16, PDU_MAX_LEN] must frame */
-	if (pdu_decode(buf, size, &p, err, sizeof(err)) == 0) {
+	rc = pdu_decode(buf, size, &p, err, sizeof(err));
+	if (pdu_decode_reference(buf, size, &r, err, sizeof(err)) != rc ||
+	    (rc == 0 && memcmp(&p, &r, sizeof(p)) != 0))
+		abort();          /* the fast codec left libsmpp34's rules */
+	if (rc == 0) {
 		(void)pdu_command_name(p.command_id);
 		(void)pdu_status_name(p.command_status);
 		if (p.sm_len > PDU_SM_MAX || p.payload_len > PDU_PAYLOAD_MAX)
 			abort();
 		n = pdu_encode(&p, out, sizeof(out), err, sizeof(err));
+		/* libsmpp34 packs at most 253 octets of short_message. */
+		if (p.sm_len < PDU_SM_MAX) {
+			int m = pdu_encode_reference(&p, ref_out,
+			    sizeof(ref_out), err, sizeof(err));
+
+			if (m != n || (n > 0 && memcmp(out, ref_out,
+			    (size_t)n) != 0))
+				abort();
+		}
 		if (n > 0)
 			(void)pdu_decode(out, (size_t)n, &q, err,
 			    sizeof(err));

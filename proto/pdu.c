@@ -3,7 +3,11 @@
  * library: it unpacks into libsmpp34's structs and copies what we use into
  * the flat struct pdu, so the library's global error buffer and its heap TLV
  * lists never escape. Header-only PDUs and error responses are handled here
- * directly (libsmpp34 mis-parses an error response that carries a body).
+ * directly (libsmpp34 mis-parses an error response that carries a body), and
+ * so are the four PDUs of every exchange (submit_sm, deliver_sm and their
+ * responses), by a hand-written codec that follows libsmpp34's rules octet
+ * for octet: libsmpp34 stays the codec of the rest and the reference the
+ * tests and fuzz/fuzz_pdu.c hold the fast path to (pdu_*_reference).
  */
 #include "proto/pdu.h"
 #include "proto/errf.h"
@@ -236,6 +240,19 @@ pdu_status_name(uint32_t status)
 	return "ESME_UNKNOWN_STATUS";
 }
 
+/* libsmpp34 refuses a PDU whose status is not in its table (the table above
+ * is the same list) and sequence number 0; so does the fast codec. */
+static const char *
+header_invalid(uint32_t status, uint32_t seq)
+{
+	if (seq == 0)
+		return "sequence_number";
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (statuses[i].status == status)
+			return NULL;
+	return "command_status";
+}
+
 /* PDUs with no body at all (§4.6, §4.11, §4.3). */
 static int
 header_only(uint32_t id)
@@ -465,50 +482,169 @@ take_tlvs(struct pdu *p, const uint8_t *b, size_t off, size_t len,
  */
 static uint8_t scratch[PDU_MAX_LEN + 1];
 
-int
-pdu_decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
-    size_t errlen)
+/*
+ * The hand-written decoder of the four PDUs of every exchange (submit_sm,
+ * deliver_sm and their responses): libsmpp34 formats every field it reads
+ * into its global error log, about a quarter of the daemon's CPU per text.
+ * It keeps libsmpp34's rules exactly (tests/unit/test_pdu.c and
+ * fuzz/fuzz_pdu.c compare the two on every input): a C-octet string of at
+ * most max octets with its NUL, TON 0-6, the NPIs of §5.2.6, an empty
+ * schedule_delivery_time and validity_period in deliver_sm, at most 254
+ * octets of short_message, no bytes after the last field.
+ */
+struct rd {
+	const uint8_t *b;
+	size_t         off, end;
+	const char    *field;             /* the field that failed */
+};
+
+static int
+rd_cstr(struct rd *r, char *dst, size_t cap, size_t max, const char *field)
+{
+	const uint8_t *s = r->b + r->off, *nul;
+	size_t n;
+
+	r->field = field;
+	if (r->off >= r->end ||
+	    (nul = memchr(s, '\0', r->end - r->off)) == NULL)
+		return -1;
+	n = (size_t)(nul - s);
+	if (n + 1 > max)
+		return -1;
+	if (dst != NULL) {
+		size_t k = n < cap - 1 ? n : cap - 1;
+
+		memcpy(dst, s, k);
+		dst[k] = '\0';
+	}
+	r->off += n + 1;
+	return 0;
+}
+
+static int
+rd_u8(struct rd *r, uint8_t *v, const char *field)
+{
+	r->field = field;
+	if (r->off >= r->end)
+		return -1;
+	*v = r->b[r->off++];
+	return 0;
+}
+
+static int
+ton_valid(uint8_t ton)
+{
+	return ton <= 6;
+}
+
+static int
+npi_valid(uint8_t npi)
+{
+	switch (npi) {
+	case 0: case 1: case 3: case 4: case 6: case 8: case 9: case 10:
+	case 14: case 18:
+		return 1;
+	}
+	return 0;
+}
+
+static int
+rd_addr(struct rd *r, struct pdu_addr *a, const char *ton, const char *npi,
+    const char *addr)
+{
+	if (rd_u8(r, &a->ton, ton) == -1 || !ton_valid(a->ton))
+		return -1;
+	if (rd_u8(r, &a->npi, npi) == -1 || !npi_valid(a->npi))
+		return -1;
+	return rd_cstr(r, a->addr, sizeof(a->addr), PDU_ADDR_MAX, addr);
+}
+
+/* The mandatory part of submit_sm or deliver_sm, exactly [16, end). */
+static int
+fast_sm(struct rd *r, struct pdu *p, size_t timecap)
+{
+	uint8_t skip;
+
+	if (rd_cstr(r, p->service_type, sizeof(p->service_type),
+	    sizeof(p->service_type), "service_type") == -1 ||
+	    rd_addr(r, &p->src, "source_addr_ton", "source_addr_npi",
+	    "source_addr") == -1 ||
+	    rd_addr(r, &p->dst, "dest_addr_ton", "dest_addr_npi",
+	    "destination_addr") == -1 ||
+	    rd_u8(r, &p->esm_class, "esm_class") == -1 ||
+	    rd_u8(r, &p->protocol_id, "protocol_id") == -1 ||
+	    rd_u8(r, &p->priority_flag, "priority_flag") == -1 ||
+	    rd_cstr(r, NULL, 0, timecap, "schedule_delivery_time") == -1 ||
+	    rd_cstr(r, NULL, 0, timecap, "validity_period") == -1 ||
+	    rd_u8(r, &p->registered_delivery, "registered_delivery") == -1 ||
+	    rd_u8(r, &skip, "replace_if_present_flag") == -1 ||
+	    rd_u8(r, &p->data_coding, "data_coding") == -1 ||
+	    rd_u8(r, &skip, "sm_default_msg_id") == -1 ||
+	    rd_u8(r, &skip, "sm_length") == -1)
+		return -1;
+	r->field = "short_message";
+	if (skip > PDU_SM_MAX || skip > r->end - r->off)
+		return -1;
+	memcpy(p->sm, r->b + r->off, skip);
+	p->sm_len = skip;
+	r->off += skip;
+	return 0;
+}
+
+/* 1 if the fast decoder handles id, then 0 or -1 in *rc. */
+static int
+fast_decode(uint32_t id, const uint8_t *buf, size_t mlen, struct pdu *p,
+    char *err, size_t errlen, int *rc)
+{
+	struct rd r = { buf, PDU_HEADER_LEN, mlen, "PDU" };
+	int ok;
+
+	if ((r.field = header_invalid(p->command_status, p->sequence)) != NULL)
+		id = 0;                      /* fails below */
+	switch (id) {
+	case 0:
+		ok = 0;
+		id = p->command_id;
+		break;
+	case SUBMIT_SM:
+		ok = fast_sm(&r, p, 17) == 0;
+		break;
+	case DELIVER_SM:
+		ok = fast_sm(&r, p, 1) == 0;
+		break;
+	case SUBMIT_SM_RESP:
+		ok = rd_cstr(&r, p->message_id, sizeof(p->message_id),
+		    PDU_MSGID_MAX, "message_id") == 0;
+		break;
+	case DELIVER_SM_RESP:
+		ok = rd_cstr(&r, NULL, 0, 1, "message_id") == 0;
+		break;
+	default:
+		return 0;
+	}
+	if (ok && r.off != mlen) {
+		r.field = "PDU length";
+		ok = 0;
+	}
+	if (!ok) {
+		errf(err, errlen, "%s does not unpack: %s is invalid",
+		    pdu_command_name(id), r.field);
+		*rc = -1;
+	} else {
+		*rc = 0;
+	}
+	return 1;
+}
+
+/* libsmpp34's unpack of the mandatory part [0, mlen) of a known id. */
+static int
+lib_decode(uint32_t id, const uint8_t *buf, size_t mlen, struct pdu *p,
+    char *err, size_t errlen)
 {
 	union lib_pdu u;
 	char why[160];
-	uint32_t id;
-	size_t mlen;
 	int rc;
 
-	memset(p, 0, sizeof(*p));
-	if (pdu_header(buf, len, p, err, errlen) == -1)
-		return -1;
-	if (get32(buf) != len) {
-		errf(err, errlen, "command_length %u but %zu bytes framed",
-		    get32(buf), len);
-		return -1;
-	}
-	id = p->command_id;
-	if (header_only(id)) {
-		if (len != PDU_HEADER_LEN) {
-			errf(err, errlen, "%s with a %zu-byte body",
-			    pdu_command_name(id), len - PDU_HEADER_LEN);
-			return -1;
-		}
-		return 0;
-	}
-	/* An error response's body is undefined in practice: header only. */
-	if ((id & PDU_RESP_BIT) && p->command_status != ESME_OK)
-		return 0;
-	if (!pdu_command_known(id))
-		return 0;
-
-	/* libsmpp34 sees the mandatory part only; the TLVs are ours. */
-	if ((mlen = tlv_start(id, buf, len)) == 0) {
-		errf(err, errlen, "%s does not unpack: mandatory fields run "
-		    "past the end", pdu_command_name(id));
-		return -1;
-	}
-	if (take_tlvs(p, buf, mlen, len, why, sizeof(why)) == -1) {
-		errf(err, errlen, "%s does not unpack: %s",
-		    pdu_command_name(id), why);
-		return -1;
-	}
 	arena_install();
 	memcpy(scratch, buf, mlen);
 	put32(scratch, (uint32_t)mlen);
@@ -553,6 +689,68 @@ pdu_decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
 	}
 	arena_release();
 	return 0;
+}
+
+static int
+decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
+    size_t errlen, int reference)
+{
+	char why[160];
+	uint32_t id;
+	size_t mlen;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (pdu_header(buf, len, p, err, errlen) == -1)
+		return -1;
+	if (get32(buf) != len) {
+		errf(err, errlen, "command_length %u but %zu bytes framed",
+		    get32(buf), len);
+		return -1;
+	}
+	id = p->command_id;
+	if (header_only(id)) {
+		if (len != PDU_HEADER_LEN) {
+			errf(err, errlen, "%s with a %zu-byte body",
+			    pdu_command_name(id), len - PDU_HEADER_LEN);
+			return -1;
+		}
+		return 0;
+	}
+	/* An error response's body is undefined in practice: header only. */
+	if ((id & PDU_RESP_BIT) && p->command_status != ESME_OK)
+		return 0;
+	if (!pdu_command_known(id))
+		return 0;
+
+	/* libsmpp34 sees the mandatory part only; the TLVs are ours. */
+	if ((mlen = tlv_start(id, buf, len)) == 0) {
+		errf(err, errlen, "%s does not unpack: mandatory fields run "
+		    "past the end", pdu_command_name(id));
+		return -1;
+	}
+	if (take_tlvs(p, buf, mlen, len, why, sizeof(why)) == -1) {
+		errf(err, errlen, "%s does not unpack: %s",
+		    pdu_command_name(id), why);
+		return -1;
+	}
+	if (!reference && fast_decode(id, buf, mlen, p, err, errlen, &rc))
+		return rc;
+	return lib_decode(id, buf, mlen, p, err, errlen);
+}
+
+int
+pdu_decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
+    size_t errlen)
+{
+	return decode(buf, len, p, err, errlen, 0);
+}
+
+int
+pdu_decode_reference(const uint8_t *buf, size_t len, struct pdu *p,
+    char *err, size_t errlen)
+{
+	return decode(buf, len, p, err, errlen, 1);
 }
 
 /* Appends one TLV to the chain being built on the caller's stack. */
@@ -602,8 +800,147 @@ encode_header_only(const struct pdu *p, uint8_t *buf, size_t cap,
 	(s)->tlv = tlvs;                                                \
 } while (0)
 
-int
-pdu_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
+/* The hand-written encoder of the four hot PDUs: the same octets as
+ * libsmpp34's pack (the tests compare them), without its field log. */
+struct wr {
+	uint8_t *b;
+	size_t   off, cap;
+};
+
+static void
+wr_bytes(struct wr *w, const void *src, size_t n)
+{
+	if (n > w->cap - w->off) {
+		w->off = w->cap + 1;         /* overflowed: checked once */
+		return;
+	}
+	memcpy(w->b + w->off, src, n);
+	w->off += n;
+}
+
+static void
+wr_u8(struct wr *w, uint8_t v)
+{
+	wr_bytes(w, &v, 1);
+}
+
+static void
+wr_u16(struct wr *w, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	wr_bytes(w, b, 2);
+}
+
+/* As the library gets it: truncated to size - 1 octets, then the NUL. */
+static void
+wr_cstr(struct wr *w, const char *s, size_t size)
+{
+	wr_bytes(w, s, strnlen(s, size - 1));
+	wr_u8(w, 0);
+}
+
+static void
+wr_tlv(struct wr *w, uint16_t tag, const void *v, uint16_t len)
+{
+	wr_u16(w, tag);
+	wr_u16(w, len);
+	wr_bytes(w, v, len);
+}
+
+static int
+fast_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
+    size_t errlen, int *len)
+{
+	struct wr w = { buf, PDU_HEADER_LEN, cap > PDU_MAX_LEN ? PDU_MAX_LEN :
+	    cap };
+	uint32_t id = p->command_id;
+
+	const char *bad;
+
+	if (w.cap < PDU_HEADER_LEN) {
+		errf(err, errlen, "%s does not pack: buffer too small",
+		    pdu_command_name(id));
+		return -1;
+	}
+	if ((bad = header_invalid(p->command_status, p->sequence)) != NULL) {
+		errf(err, errlen, "%s does not pack: %s is invalid",
+		    pdu_command_name(id), bad);
+		return -1;
+	}
+	switch (id) {
+	case SUBMIT_SM:
+	case DELIVER_SM:
+		if (!ton_valid(p->src.ton) || !npi_valid(p->src.npi) ||
+		    !ton_valid(p->dst.ton) || !npi_valid(p->dst.npi)) {
+			errf(err, errlen, "%s does not pack: TON %u/%u or NPI "
+			    "%u/%u is invalid", pdu_command_name(id), p->src.ton,
+			    p->dst.ton, p->src.npi, p->dst.npi);
+			return -1;
+		}
+		wr_cstr(&w, p->service_type, 6);
+		wr_u8(&w, p->src.ton);
+		wr_u8(&w, p->src.npi);
+		wr_cstr(&w, p->src.addr, PDU_ADDR_MAX);
+		wr_u8(&w, p->dst.ton);
+		wr_u8(&w, p->dst.npi);
+		wr_cstr(&w, p->dst.addr, PDU_ADDR_MAX);
+		wr_u8(&w, p->esm_class);
+		wr_u8(&w, p->protocol_id);
+		wr_u8(&w, p->priority_flag);
+		wr_u8(&w, 0);                /* schedule_delivery_time */
+		wr_u8(&w, 0);                /* validity_period */
+		wr_u8(&w, p->registered_delivery);
+		wr_u8(&w, 0);                /* replace_if_present_flag */
+		wr_u8(&w, p->data_coding);
+		wr_u8(&w, 0);                /* sm_default_msg_id */
+		wr_u8(&w, (uint8_t)p->sm_len);
+		wr_bytes(&w, p->sm, p->sm_len);
+		if (p->tlvs & PDU_HAS_SAR) {
+			wr_tlv(&w, TLVID_sar_msg_ref_num, (uint8_t[]){
+			    (uint8_t)(p->sar_ref >> 8), (uint8_t)p->sar_ref }, 2);
+			wr_tlv(&w, TLVID_sar_total_segments, &p->sar_total, 1);
+			wr_tlv(&w, TLVID_sar_segment_seqnum, &p->sar_seq, 1);
+		}
+		if (p->tlvs & PDU_HAS_PAYLOAD)
+			wr_tlv(&w, TLVID_message_payload, p->payload,
+			    p->payload_len);
+		if (p->tlvs & PDU_HAS_RECEIPTED_ID) {
+			size_t n = strnlen(p->receipted_id, PDU_MSGID_MAX - 1);
+
+			wr_u16(&w, TLVID_receipted_message_id);
+			wr_u16(&w, (uint16_t)(n + 1));
+			wr_cstr(&w, p->receipted_id, PDU_MSGID_MAX);
+		}
+		if (p->tlvs & PDU_HAS_MSG_STATE)
+			wr_tlv(&w, TLVID_message_state, &p->message_state, 1);
+		if (p->tlvs & PDU_HAS_NET_ERR)
+			wr_tlv(&w, TLVID_network_error_code, p->net_err, 3);
+		break;
+	case SUBMIT_SM_RESP:
+		wr_cstr(&w, p->message_id, PDU_MSGID_MAX);
+		break;
+	case DELIVER_SM_RESP:
+		wr_u8(&w, 0);                /* message_id, unused */
+		break;
+	default:
+		return 0;
+	}
+	if (w.off > w.cap) {
+		errf(err, errlen, "%s does not pack: buffer too small",
+		    pdu_command_name(id));
+		return -1;
+	}
+	put32(buf, (uint32_t)w.off);
+	put32(buf + 4, id);
+	put32(buf + 8, p->command_status);
+	put32(buf + 12, p->sequence);
+	*len = (int)w.off;
+	return 1;
+}
+
+static int
+lib_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
     size_t errlen)
 {
 	union lib_pdu u;
@@ -611,19 +948,6 @@ pdu_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
 	int n = 0, len = 0;
 	uint32_t id = p->command_id;
 
-	/* §4.4.2: a response with a non-zero status carries no body. */
-	if (header_only(id) ||
-	    ((id & PDU_RESP_BIT) && p->command_status != ESME_OK))
-		return encode_header_only(p, buf, cap, err, errlen);
-	if (!pdu_command_known(id)) {
-		errf(err, errlen, "cannot encode command 0x%08x", id);
-		return -1;
-	}
-	if (p->sm_len > PDU_SM_MAX || p->payload_len > PDU_PAYLOAD_MAX) {
-		errf(err, errlen, "short_message %u or payload %u too long",
-		    p->sm_len, p->payload_len);
-		return -1;
-	}
 	if (p->tlvs & PDU_HAS_SAR) {
 		tlv_add(&slots[n], tail, TLVID_sar_msg_ref_num, 2)
 		    ->value.val16 = p->sar_ref;
@@ -711,4 +1035,49 @@ pdu_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
 	}
 	arena_release();
 	return len;
+}
+
+static int
+encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
+    size_t errlen, int reference)
+{
+	uint32_t id = p->command_id;
+	int len;
+
+	/* §4.4.2: a response with a non-zero status carries no body. */
+	if (header_only(id) ||
+	    ((id & PDU_RESP_BIT) && p->command_status != ESME_OK))
+		return encode_header_only(p, buf, cap, err, errlen);
+	if (!pdu_command_known(id)) {
+		errf(err, errlen, "cannot encode command 0x%08x", id);
+		return -1;
+	}
+	if (p->sm_len > PDU_SM_MAX || p->payload_len > PDU_PAYLOAD_MAX) {
+		errf(err, errlen, "short_message %u or payload %u too long",
+		    p->sm_len, p->payload_len);
+		return -1;
+	}
+	if (!reference) {
+		switch (fast_encode(p, buf, cap, err, errlen, &len)) {
+		case 1:
+			return len;
+		case -1:
+			return -1;
+		}
+	}
+	return lib_encode(p, buf, cap, err, errlen);
+}
+
+int
+pdu_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
+    size_t errlen)
+{
+	return encode(p, buf, cap, err, errlen, 0);
+}
+
+int
+pdu_encode_reference(const struct pdu *p, uint8_t *buf, size_t cap,
+    char *err, size_t errlen)
+{
+	return encode(p, buf, cap, err, errlen, 1);
 }

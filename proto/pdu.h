@@ -127,6 +127,15 @@ int pdu_decode(const uint8_t *buf, size_t len, struct pdu *p, char *err,
 int pdu_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
     size_t errlen);
 
+/*
+ * The same as pdu_decode and pdu_encode, always through libsmpp34: the
+ * reference the hand-written codec of the hot PDUs is tested against.
+ */
+int pdu_decode_reference(const uint8_t *buf, size_t len, struct pdu *p,
+    char *err, size_t errlen);
+int pdu_encode_reference(const struct pdu *p, uint8_t *buf, size_t cap,
+    char *err, size_t errlen);
+
 /* Zero *p and set its header (length is computed at encode time). */
 void pdu_init(struct pdu *p, uint32_t command_id, uint32_t status,
     uint32_t seq);

@@ -4,12 +4,17 @@
  */
 #include "daemon/log.h"
 
+#include <errno.h>
+#include <string.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 static const char *log_ident = "smsgwd";
 static enum log_level log_level = LOG_LVL_INFO;
@@ -68,12 +73,112 @@ level_name(enum log_level level)
 	return "?";
 }
 
+/*
+ * Output. Every line is formatted whole and written with one write(), so
+ * lines never interleave. Inside the event loop (log_defer) lines of one
+ * loop turn are gathered and written together by an event that runs at the
+ * end of that same turn: a text costs no system call of its own, and a
+ * line waits at most for the turn that logged it. Errors and warnings, and
+ * everything outside the loop, are written at once.
+ */
+#define LOG_LINE_MAX 8192
+#define LOG_BUF_MAX  (64 * 1024)
+
+static char          log_buf[LOG_BUF_MAX];
+static size_t        log_len;
+static struct event *log_ev;
+static int           log_ev_pending;
+
+static void
+out_write(const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, s, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;              /* nowhere left to say it */
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+}
+
+void
+log_flush(void)
+{
+	if (log_len > 0) {
+		out_write(log_buf, log_len);
+		log_len = 0;
+	}
+}
+
+static void
+flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_ev_pending = 0;
+	log_flush();
+}
+
+int
+log_defer(struct event_base *base)
+{
+	log_flush();
+	if (log_ev != NULL) {
+		event_free(log_ev);
+		log_ev = NULL;
+		log_ev_pending = 0;
+	}
+	if (base != NULL && (log_ev = event_new(base, -1, 0, flush_cb,
+	    NULL)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+emit(const char *line, size_t n, int urgent)
+{
+	if (log_ev == NULL || urgent || n > LOG_BUF_MAX) {
+		log_flush();
+		out_write(line, n);
+		return;
+	}
+	if (log_len + n > LOG_BUF_MAX)
+		log_flush();
+	memcpy(log_buf + log_len, line, n);
+	log_len += n;
+	if (!log_ev_pending) {
+		log_ev_pending = 1;
+		event_active(log_ev, EV_TIMEOUT, 0);
+	}
+}
+
+/* "2026-11-21T10:00:00", formatted once a second. */
+static const char *
+stamp(time_t sec)
+{
+	static time_t last = (time_t)-1;
+	static char when[32];
+	struct tm tm;
+
+	if (sec != last) {
+		gmtime_r(&sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		last = sec;
+	}
+	return when;
+}
+
 void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
+	char line[LOG_LINE_MAX];
 	struct timespec ts;
-	struct tm tm;
-	char when[32];
+	int n = 0, m;
 
 	if (!log_enabled(level))
 		return;
@@ -82,18 +187,30 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		return;
 	}
 	if (log_journal) {
-		fprintf(stderr, "<%d>", (int)level);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		return;
+		n = snprintf(line, sizeof(line), "<%d>", (int)level);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%s] ",
+		    stamp(ts.tv_sec), ts.tv_nsec / 1000000, log_ident,
+		    level_name(level));
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s[%s] ", when, ts.tv_nsec / 1000000,
-	    log_ident, level_name(level));
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	if (n < 0)
+		return;
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	if (m < 0)
+		return;
+	if ((size_t)(n + m) >= sizeof(line) - 1) {
+		/* Cut long lines, and say so. */
+		static const char cut[] = "...(cut)";
+
+		n = (int)sizeof(line) - 1 - (int)sizeof(cut);
+		memcpy(line + n, cut, sizeof(cut) - 1);
+		n += (int)sizeof(cut) - 1;
+	} else {
+		n += m;
+	}
+	line[n++] = '\n';
+	emit(line, (size_t)n, level <= LOG_LVL_WARN);
 }
 
 void
@@ -114,5 +231,6 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(LOG_LVL_ERR, fmt, ap);
 	va_end(ap);
+	log_flush();
 	exit(1);
 }

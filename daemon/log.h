@@ -26,6 +26,16 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 #define log_debug(...) do { if (log_enabled(LOG_LVL_DEBUG))            \
 	log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
 
+/*
+ * Inside base's loop, info and debug lines are gathered and written at the
+ * end of the loop turn that logged them (one write() for the turn); errors
+ * and warnings flush at once. log_defer(NULL) flushes and goes back to
+ * writing every line at once: call it before freeing base.
+ */
+struct event_base;
+int  log_defer(struct event_base *base);
+void log_flush(void);
+
 /* Start-up failures and out-of-memory only: logs and exits 1. */
 void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));

@@ -154,6 +154,8 @@ main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	if ((d.base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
+	if (log_defer(d.base) == -1)
+		fatal("cannot set up logging");
 	if ((d.gw = gateway_new(d.base, &d.conf)) == NULL)
 		fatal("cannot set up the gateway");
 	ev_int = evsignal_new(d.base, SIGINT, on_term, &d);
@@ -176,6 +178,7 @@ main(int argc, char **argv)
 	if (service_watchdog_start(d.base) == -1)
 		fatal("cannot start the watchdog");
 	event_base_dispatch(d.base);
+	log_defer(NULL);
 	service_watchdog_stop();
 
 	gateway_free(d.gw);

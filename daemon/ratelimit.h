@@ -21,5 +21,7 @@ enum rl_verdict ratelimit_hit(struct ratelimit *r, const char *sender,
     time_t now);
 void ratelimit_set(struct ratelimit *r, unsigned per_hour);
 size_t ratelimit_senders(const struct ratelimit *r);
+/* Heap bytes the table holds. */
+size_t ratelimit_bytes(const struct ratelimit *r);
 
 #endif

@@ -217,7 +217,11 @@ outbox_final(struct outbox *ob, const struct outq_msg_info *m)
 	if (fail_row(ob, (int64_t)m->id, OB_SUBMITTED, m->attempts, NULL) ==
 	    -1)
 		return -1;
-	/* Receipts may have come before the last part was accepted. */
+	/* Receipts may have come before the last part was accepted; not for
+	 * a one-part message this process submitted: its receipt can only
+	 * follow the submit_sm_resp that brought us here. */
+	if (m->parts == 1 && !m->resumed)
+		return 0;
 	return settle(ob, (int64_t)m->id, m->attempts);
 }
 

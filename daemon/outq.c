@@ -24,6 +24,7 @@ struct outq_msg {
 	uint32_t         status;
 	uint8_t          registered_delivery;
 	int              attempts;
+	int              resumed;
 	uint64_t         born_us;
 	struct outq_seg *segs;
 };
@@ -155,6 +156,7 @@ outq_push(struct outq *q, enum outq_class cls, uint64_t id,
 		if (done != NULL && done[i]) {
 			s->state = SEG_FINAL;
 			m->pending--;
+			m->resumed = 1;
 			continue;
 		}
 		s->state = SEG_WAITING;
@@ -312,6 +314,7 @@ finish(struct outq *q, struct outq_msg *m)
 	info.ok = m->failed == 0;
 	info.status = m->status;
 	info.message_ids = ids;
+	info.resumed = m->resumed;
 	if (q->final != NULL)
 		q->final(q->arg, &info);
 	if (q->last == m)

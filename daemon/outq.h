@@ -28,6 +28,9 @@ struct outq_msg_info {
 	int              ok;          /* 1 all parts accepted by the SMSC */
 	uint32_t         status;      /* the failing status when !ok */
 	const char      *message_ids; /* space-separated, one per part */
+	int              resumed;     /* 1 if some parts were accepted before
+	                               * it was queued (a restart): receipts
+	                               * may have come before this outcome */
 };
 
 /* Called once per message when its last segment has an outcome. */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 enum case_status {
 	CASE_ACCEPTED, CASE_REVIEWING, CASE_PRODUCING, CASE_MAILED,
@@ -115,7 +115,7 @@ int64_t store_msg_add(struct store *st, const struct msg_rec *m, char *err,
     size_t errlen);
 
 /*
- * The outbox (schema 3): outbound rows in state queued -> submitted ->
+ * The outbox (schema 3, CHECKs rewritten in 4): outbound rows in state queued -> submitted ->
  * delivered | failed | expired, and one outbox_parts row per segment the
  * SMSC accepted (its message id, its own state). A message is delivered
  * when every part is. The concatenation reference is kept on the row so a

@@ -255,12 +255,22 @@ test_resume_skips_done_parts(void **state)
 	outq_done(q, s, ESME_OK, "x2", 0);
 	assert_int_equal(finals, 1);
 	assert_int_equal(last.ok, 1);
+	assert_int_equal(last.resumed, 1);   /* receipts may have come */
 	/* All parts done already: final at once, nothing to send. */
 	memset(done, 1, 3);
 	assert_int_equal(outq_push(q, OUTQ_REPLY, 7, &src, &dst, text, done,
 	    err, sizeof(err)), 0);
 	assert_int_equal(finals, 2);
+	assert_int_equal(last.resumed, 1);
 	assert_null(outq_next(q, 0));
+	/* Nothing done before: not resumed. */
+	memset(done, 0, 3);
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 8, &src, &dst, "x", done,
+	    err, sizeof(err)), 0);
+	s = outq_next(q, 0);
+	outq_done(q, s, ESME_OK, "x8", 0);
+	assert_int_equal(finals, 3);
+	assert_int_equal(last.resumed, 0);
 }
 
 /* Held notifications wait; replies still go. */

@@ -1,6 +1,6 @@
 /*
  * daemon/store on a real SQLite file in a fresh temporary folder per test:
- * schema, PRAGMAs, every call (the outbox too), the v1 -> v3 and v2 -> v3
+ * schema, PRAGMAs, every call (the outbox too), the v1 -> v4 and v2 -> v4
  * migrations with data, a refused newer schema, and two handles on one file
  * (smsgwd and smsgwctl).
  */
@@ -96,6 +96,8 @@ query1(sqlite3 *db, const char *sql)
 	return buf;
 }
 
+static void check_rules(sqlite3 *db);
+
 static struct case_rec
 mkcase(const char *receipt, const char *id, const char *date, int status)
 {
@@ -130,14 +132,14 @@ test_status_names(void **state)
 }
 
 static void
-test_open_creates_v3(void **state)
+test_open_creates_v4(void **state)
 {
 	struct fx *fx = *state;
 	sqlite3 *db = store_db(fx->st);
 
-	assert_int_equal(STORE_SCHEMA_VERSION, 3);
-	assert_int_equal(store_schema_version(fx->st), 3);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "3");
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+	assert_int_equal(store_schema_version(fx->st), 4);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "4");
 	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('cases', 'loss_reports',"
 	    " 'messages', 'optouts', 'outbox_parts')"), "5");
@@ -612,8 +614,8 @@ test_migration_v1(void **state)
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
 	assert_non_null(fx->st);
 	db = store_db(fx->st);
-	assert_int_equal(store_schema_version(fx->st), 3);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "3");
+	assert_int_equal(store_schema_version(fx->st), 4);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "4");
 
 	assert_int_equal(store_case_by_receipt(fx->st, "OLD1", &c), 1);
 	assert_string_equal(c.name, "李四");
@@ -707,7 +709,7 @@ collect(void *arg, const struct outbox_row *r)
 }
 
 static void
-test_migration_v2_to_v3(void **state)
+test_migration_v2_to_v4(void **state)
 {
 	struct fx *fx = *state;
 	struct seen seen;
@@ -726,8 +728,8 @@ test_migration_v2_to_v3(void **state)
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
 	assert_non_null(fx->st);
 	db = store_db(fx->st);
-	assert_int_equal(store_schema_version(fx->st), 3);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "3");
+	assert_int_equal(store_schema_version(fx->st), 4);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "4");
 	/* Every row kept as it was; ref is new and NULL everywhere. */
 	assert_string_equal(query1(db, "SELECT group_concat(id || ':' ||"
 	    " coalesce(state, '-') || ':' || coalesce(class, '-') || ':' ||"
@@ -780,6 +782,118 @@ test_migration_v2_to_v3(void **state)
 	assert_non_null(fx->st);
 	assert_int_equal(store_outbox_by_smsc_id(fx->st, "ABC1", &msg, &part),
 	    1);
+	check_rules(store_db(fx->st));
+}
+
+/* The number of OpenEphemeral steps in sql's program. */
+static int
+ephemeral_ops(sqlite3 *db, const char *sql)
+{
+	char ex[1024];
+	sqlite3_stmt *s;
+	int n = 0;
+
+	snprintf(ex, sizeof(ex), "EXPLAIN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(db, ex, -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if (strcmp((const char *)sqlite3_column_text(s, 1),
+		    "OpenEphemeral") == 0)
+			n++;
+	sqlite3_finalize(s);
+	return n;
+}
+
+/*
+ * Schema 4: every CHECK list is an OR chain, so no INSERT or UPDATE builds
+ * an ephemeral table, and the rules still take exactly the listed values.
+ */
+static void
+check_rules(sqlite3 *db)
+{
+	static const char *const writes[] = {
+		"INSERT INTO messages (direction, at, msisdn, text, state,"
+		" class) VALUES ('out', 1, '1', 'x', 'queued', 'reply')",
+		"UPDATE messages SET state = 'submitted' WHERE id = 1",
+		"INSERT INTO outbox_parts VALUES (1, 1, 'a', 'submitted', NULL,"
+		" 1)",
+		"UPDATE outbox_parts SET state = 'delivered' WHERE msg_id = 1",
+		"INSERT INTO cases (receipt_no, id_number, name, msisdn, status,"
+		" submitted_at, updated_at) VALUES ('R', 'I', 'N', 'M',"
+		" 'accepted', '2026-01-01', 1)",
+		"INSERT INTO loss_reports (id_number, msisdn, state, created_at,"
+		" updated_at) VALUES ('I', 'M', 'pending', 1, 1)",
+	};
+	static const char *const msg_states[] = { "queued", "submitted",
+	    "delivered", "failed", "expired" };
+	static const char *const part_states[] = { "submitted", "delivered",
+	    "failed", "expired" };
+	static const char *const statuses[] = { "accepted", "reviewing",
+	    "producing", "mailed", "ready", "collected", "rejected",
+	    "appointment" };
+	static const char *const loss[] = { "pending", "effective",
+	    "released" };
+	char sql[256];
+
+	for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++)
+		assert_int_equal(ephemeral_ops(db, writes[i]), 0);
+
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO messages (id, direction,"
+	    " at, msisdn, text) VALUES (900, 'out', 1, '1', 'x')", NULL, NULL,
+	    NULL), SQLITE_OK);
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(sql, sizeof(sql), "UPDATE messages SET state = '%s'"
+		    " WHERE id = 900", msg_states[i]);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO outbox_parts VALUES"
+		    " (900, %zu, 'x', '%s', NULL, 1)", i + 1, part_states[i]);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	for (size_t i = 0; i < 8; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO cases (receipt_no,"
+		    " id_number, name, msisdn, status, submitted_at, updated_at)"
+		    " VALUES ('CHK%zu', 'I', 'N', 'M', '%s', '2026-01-01', 1)",
+		    i, statuses[i]);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO loss_reports (id_number,"
+		    " msisdn, state, created_at, updated_at) VALUES ('L%zu', 'M',"
+		    " '%s', 1, 1)", i, loss[i]);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	/* Anything else, and the wrong case, is refused. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET state = 'sent'"
+	    " WHERE id = 900", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET state = 'Queued'"
+	    " WHERE id = 900", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	    " (900, 9, 'x', 'queued', NULL, 1)", NULL, NULL, NULL),
+	    SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	    " (900, 9, 'x', NULL, NULL, 1)", NULL, NULL, NULL),
+	    SQLITE_CONSTRAINT_NOTNULL);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO cases (receipt_no,"
+	    " id_number, name, msisdn, status, submitted_at, updated_at) VALUES"
+	    " ('CHKX', 'I', 'N', 'M', 'lost', '2026-01-01', 1)", NULL, NULL,
+	    NULL), SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO loss_reports (id_number,"
+	    " msisdn, state, created_at, updated_at) VALUES ('LX', 'M',"
+	    " 'open', 1, 1)", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
+	assert_string_equal(query1(db, "PRAGMA integrity_check"), "ok");
+}
+
+static void
+test_checks_without_ephemeral_tables(void **state)
+{
+	struct fx *fx = *state;
+
+	check_rules(store_db(fx->st));
 }
 
 /* A fresh database and a migrated one have the same schema. */
@@ -836,7 +950,7 @@ test_newer_version_refused(void **state)
 
 	assert_null(store_open(fx->path, fx->err, sizeof(fx->err)));
 	assert_non_null(strstr(fx->err, "smsgwd.db: database schema version 99"
-	    " is newer than this program's 3"));
+	    " is newer than this program's 4"));
 
 	/* Refused without touching it: not even switched to WAL. */
 	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
@@ -873,7 +987,7 @@ test_in_memory(void **state)
 
 	(void)state;
 	assert_non_null(st = store_open(":memory:", err, sizeof(err)));
-	assert_int_equal(store_schema_version(st), 3);
+	assert_int_equal(store_schema_version(st), 4);
 	assert_int_equal(store_case_upsert(st, &c, err, sizeof(err)), 0);
 	assert_int_equal(store_case_by_receipt(st, "MEM", &got), 1);
 	store_close(st);
@@ -1383,7 +1497,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_names),
-		cmocka_unit_test_setup_teardown(test_open_creates_v3,
+		cmocka_unit_test_setup_teardown(test_checks_without_ephemeral_tables,
+		    setup_open, teardown),
+		cmocka_unit_test_setup_teardown(test_open_creates_v4,
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_pragmas, setup_open,
 		    teardown),
@@ -1407,7 +1523,7 @@ main(void)
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_v1, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_migration_v2_to_v3, setup,
+		cmocka_unit_test_setup_teardown(test_migration_v2_to_v4, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrated_equals_fresh,
 		    setup, teardown),

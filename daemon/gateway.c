@@ -177,8 +177,11 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (outbox_poll(g->outbox) ||
-	    outq_messages(g->outq, OUTQ_NOTIFY) < NOTIFY_IN_MEMORY / 2)
+	/* Our own replies are queued as they commit: the scan is for
+	 * notifications another process (or the API) added, or that did not
+	 * fit in memory last time. */
+	if (outbox_poll(g->outbox) || (outbox_more(g->outbox) &&
+	    outq_messages(g->outq, OUTQ_NOTIFY) < NOTIFY_IN_MEMORY / 2))
 		fill(g, 0);
 }
 

@@ -33,6 +33,7 @@ struct outbox {
 	int64_t           data_version;
 	int               startup;
 	int               loaded;
+	int               more;          /* the last fill left rows behind */
 	int64_t           force_id;      /* load this row whatever its class */
 	int               force_attempts;
 	int64_t           retried[RETRIED_RING];  /* retried once already */
@@ -92,8 +93,10 @@ load_row(void *arg, const struct outbox_row *r)
 	} else if (r->cls == OUTBOX_NOTIFY) {
 		if (ob->startup == 1)
 			return 0;            /* the replies pass */
-		if (outq_messages(ob->q, OUTQ_NOTIFY) >= ob->notify_max)
+		if (outq_messages(ob->q, OUTQ_NOTIFY) >= ob->notify_max) {
+			ob->more = 1;
 			return -1;           /* full: the cursor stays here */
+		}
 		ob->cursor = r->id;
 	} else if (!ob->startup) {
 		ob->cursor = r->id;          /* pushed when its batch committed */
@@ -157,12 +160,27 @@ outbox_fill(struct outbox *ob, int startup)
 		ob->cursor = 0;
 	}
 	ob->startup = 0;
-	if (outq_messages(ob->q, OUTQ_NOTIFY) < ob->notify_max &&
-	    (n = store_outbox_scan(ob->st, ob->cursor,
-	    (int)(ob->notify_max - outq_messages(ob->q, OUTQ_NOTIFY)) * 4 + 64,
-	    load_row, ob)) == -1)
-		return -1;
+	ob->more = 1;
+	if (outq_messages(ob->q, OUTQ_NOTIFY) < ob->notify_max) {
+		int limit = (int)(ob->notify_max -
+		    outq_messages(ob->q, OUTQ_NOTIFY)) * 4 + 64;
+
+		ob->more = 0;
+		if ((n = store_outbox_scan(ob->st, ob->cursor, limit, load_row,
+		    ob)) == -1) {
+			ob->more = 1;
+			return -1;
+		}
+		if (n >= limit)
+			ob->more = 1;
+	}
 	return ob->loaded;
+}
+
+int
+outbox_more(const struct outbox *ob)
+{
+	return ob->more;
 }
 
 int

@@ -36,6 +36,10 @@ void outbox_free(struct outbox *ob);
  */
 int outbox_fill(struct outbox *ob, int startup);
 
+/* 1 if the last fill stopped with rows possibly left behind (the queue
+ * was full, or the scan reached its limit): fill again as it drains. */
+int outbox_more(const struct outbox *ob);
+
 /* 1 when another process has committed since the last call. */
 int outbox_poll(struct outbox *ob);
 

@@ -4,6 +4,9 @@
 (key, msisdn) list smsc-sim --load-cases reads (receipt or ID, alternately).
 
 usage: gen-cases.py N CASES.csv LOADCASES.csv
+       gen-cases.py --new N CASES.csv   N more cases, ready for pickup, with
+                                        phones 131... (no load sender's), to
+                                        import with --notify
 """
 import datetime
 import sys
@@ -19,7 +22,20 @@ def id_number(i):
     return body + CHECK[sum(int(c) * w for c, w in zip(body, W)) % 11]
 
 
+def new_cases(n, path):
+    with open(path, "w", encoding="utf-8") as cases:
+        cases.write("receipt_no,id_number,name,msisdn,status,submitted_at,"
+                    "pickup_place\n")
+        for i in range(n):
+            cases.write("NX%010d,%s,李四,131%08d,ready,2026-10-%02d,"
+                        "城关派出所户籍窗口\n" %
+                        (i, id_number(3000000 + i), i, 1 + i % 28))
+
+
 def main():
+    if sys.argv[1] == "--new":
+        new_cases(int(sys.argv[2]), sys.argv[3])
+        return
     n = int(sys.argv[1])
     with open(sys.argv[2], "w", encoding="utf-8") as cases, \
             open(sys.argv[3], "w", encoding="utf-8") as load:

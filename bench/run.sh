@@ -7,6 +7,9 @@
 #   BENCH_CASES=1000000  cases in the database
 #   BENCH_N=200000       texts in the throughput run (W = 64)
 #   BENCH_STEADY=30000   texts in the steady 1,000/s run
+#   BENCH_NOTIFY=100000  notifications queued in the drain run
+#   BENCH_DRAIN_TPS=1000 max_tps in the drain run (100 texts/s ride along
+#                        for BENCH_DRAIN_S=65 s)
 #   BENCH_KANNEL=1       0 skips the Kannel comparison
 #   BENCH_PORT=27750     smsc-sim's port (Kannel's bearerbox uses +1, +2)
 set -eu
@@ -17,6 +20,9 @@ R=$B/run
 CASES=${BENCH_CASES:-1000000}
 N=${BENCH_N:-200000}
 STEADY=${BENCH_STEADY:-30000}
+NOTIFY=${BENCH_NOTIFY:-100000}
+DRAIN_TPS=${BENCH_DRAIN_TPS:-1000}
+DRAIN_S=${BENCH_DRAIN_S:-65}
 KANNEL=${BENCH_KANNEL:-1}
 PORT=${BENCH_PORT:-27750}
 OUT=$B/results.txt
@@ -113,9 +119,10 @@ smsgwd_run() {
 	shift 2
 	cp "$R/pristine.db" "$R/smsgwd.db"
 	rm -f "$R/smsgwd.db-wal" "$R/smsgwd.db-shm"
+	[ -z "${PREP:-}" ] || $PREP
 	run_sim "$label" "$secs" "$@"
 	t0=$(now)
-	"$B/smsgwd" -c "$R/smsgwd.conf" 2> "$R/$label.gw.err" &
+	"$B/smsgwd" -c "$R/${CONF:-smsgwd.conf}" 2> "$R/$label.gw.err" &
 	GW=$!
 	PIDS="$PIDS $GW"
 	wait_for "$R/$label.sim" '"bind"' 10 || { echo "smsgwd did not bind"; exit 1; }
@@ -160,6 +167,31 @@ say "smsgwd steady_1000_per_s p50_ms=$(json_field "$f" p50_ms)" \
     "missing=$(json_field "$f" missing) cpu_s_per_1000=$CPU1K"
 GW_SP50=$(json_field "$f" p50_ms)
 GW_SP99=$(json_field "$f" p99_ms)
+
+# 3. A bulk of notifications draining at max_tps while citizens text in:
+# NOTIFY new cases (phones 131..., none of them a load sender) imported
+# with --notify into the run's database, then 100 texts/s for DRAIN_S s.
+if [ ! -s "$R/notify-$NOTIFY.csv" ]; then
+	python3 bench/gen-cases.py --new "$NOTIFY" "$R/notify-$NOTIFY.csv"
+fi
+sed "s/^max_tps = 0/max_tps = $DRAIN_TPS/" "$R/smsgwd.conf" > "$R/drain.conf"
+queue_notifications() {
+	"$B/smsgwctl" -c "$R/drain.conf" import-cases --notify \
+	    "$R/notify-$NOTIFY.csv" > "$R/notify-import.out" 2>&1
+}
+PREP=queue_notifications CONF=drain.conf smsgwd_run drain $((DRAIN_S + 60)) \
+    --load $((DRAIN_S * 100)) --load-window 64 --load-rate 100
+f=$R/drain.sim
+QUEUED=$(sed -n 's/.*; \([0-9]*\) notifications\{0,1\} queued.*/\1/p' "$R/notify-import.out" | tail -1)
+say "smsgwd drain queued=$QUEUED max_tps=$DRAIN_TPS" \
+    "window_s=$(json_field "$f" rate_window_s)" \
+    "submits_per_s=$(json_field "$f" submits_per_s)" \
+    "(min $(json_field "$f" submits_per_s_min) max $(json_field "$f" submits_per_s_max);" \
+    "target $DRAIN_TPS +-2%)" \
+    "notifications_per_s=$(json_field "$f" other_submits_per_s)" \
+    "reply_p50_ms=$(json_field "$f" p50_ms) reply_p99_ms=$(json_field "$f" p99_ms)" \
+    "(target <= 50) missing=$(json_field "$f" missing)" \
+    "peak_rss_kb=$HWM (target <= 32768, 1M cases + $NOTIFY notifications)"
 
 [ "$KANNEL" = 1 ] || exit 0
 sh bench/kannel.sh "$B" "$R" "$PORT" "$CASES" "$N" "$STEADY" \

@@ -21,6 +21,7 @@
 #define LOAD_SEQ_BASE   0x40000000u  /* above the conn's own sequences */
 #define OTHER_BASE      19900000000ull  /* senders of non-query texts */
 #define IDLE_TIMEOUT_S  10           /* no progress for this long: give up */
+#define RATE_SECONDS    86400        /* submits per second are counted this long */
 
 enum load_state { L_UNSENT, L_OUT, L_ACKED };
 
@@ -52,6 +53,8 @@ struct sim_load {
 	uint32_t         *hvals;
 	size_t            hmask;
 	uint64_t          t0_ns, last_reply_ns, last_progress_ns;
+	uint32_t         *sub_sec;       /* submit_sm per second since t0 */
+	uint32_t         *other_sec;     /* of which not to a load sender */
 	uint64_t          rng;
 	struct event     *tick;
 	bool              started, done;
@@ -323,6 +326,45 @@ pct(const uint32_t *v, size_t n, double p)
 	return v[k] / 1000.0;
 }
 
+/*
+ * submit_sm per second over the whole seconds of the run, the first one
+ * left out (the session was starting): the mean, the lowest and the
+ * highest second, of all submits and of those to other numbers than the
+ * load's senders (notifications). What max_tps is checked against.
+ */
+static void
+put_rates(const struct sim_load *l, struct sim_json *j)
+{
+	uint64_t end = l->last_reply_ns > l->t0_ns ? l->last_reply_ns :
+	    now_ns();
+	size_t last = (size_t)((end - l->t0_ns) / 1000000000ull), secs = 0;
+	uint64_t all = 0, other = 0;
+	uint32_t amin = UINT32_MAX, amax = 0, omin = UINT32_MAX, omax = 0;
+	char num[32];
+
+	if (last > RATE_SECONDS)
+		last = RATE_SECONDS;
+	for (size_t i = 1; i < last; i++, secs++) {
+		all += l->sub_sec[i];
+		other += l->other_sec[i];
+		amin = l->sub_sec[i] < amin ? l->sub_sec[i] : amin;
+		amax = l->sub_sec[i] > amax ? l->sub_sec[i] : amax;
+		omin = l->other_sec[i] < omin ? l->other_sec[i] : omin;
+		omax = l->other_sec[i] > omax ? l->other_sec[i] : omax;
+	}
+	sim_json_int(j, "rate_window_s", (long long)secs);
+	if (secs == 0)
+		return;
+	snprintf(num, sizeof(num), "%.1f", (double)all / (double)secs);
+	sim_json_str(j, "submits_per_s", num);
+	sim_json_int(j, "submits_per_s_min", amin);
+	sim_json_int(j, "submits_per_s_max", amax);
+	snprintf(num, sizeof(num), "%.1f", (double)other / (double)secs);
+	sim_json_str(j, "other_submits_per_s", num);
+	sim_json_int(j, "other_submits_per_s_min", omin);
+	sim_json_int(j, "other_submits_per_s_max", omax);
+}
+
 static void
 finish(struct sim_load *l, const char *why)
 {
@@ -374,6 +416,7 @@ finish(struct sim_load *l, const char *why)
 	sim_json_str(&j, "p99_ms", num);
 	snprintf(num, sizeof(num), "%.3f", k ? lat[k - 1] / 1000.0 : 0);
 	sim_json_str(&j, "max_ms", num);
+	put_rates(l, &j);
 	sim_json_end(&j);
 	free(lat);
 	event_base_loopexit(l->sim->base, &tv);
@@ -421,6 +464,9 @@ sim_load_new(struct sim *s)
 	    (l->retry = calloc(l->n, sizeof(*l->retry))) == NULL ||
 	    (l->hkeys = calloc(hs, sizeof(*l->hkeys))) == NULL ||
 	    (l->hvals = calloc(hs, sizeof(*l->hvals))) == NULL ||
+	    (l->sub_sec = calloc(RATE_SECONDS, sizeof(*l->sub_sec))) == NULL ||
+	    (l->other_sec = calloc(RATE_SECONDS, sizeof(*l->other_sec))) ==
+	    NULL ||
 	    (l->tick = event_new(s->base, -1, EV_PERSIST, tick_cb, l)) == NULL ||
 	    event_add(l->tick, &tv) == -1) {
 		sim_load_free(l);
@@ -442,6 +488,8 @@ sim_load_free(struct sim_load *l)
 	free(l->retry);
 	free(l->hkeys);
 	free(l->hvals);
+	free(l->sub_sec);
+	free(l->other_sec);
 	free(l);
 }
 
@@ -532,8 +580,18 @@ sim_load_submit(struct sim_conn *c, const struct pdu *p)
 	uint64_t t = now_ns();
 	long i;
 
+	i = hget(l, addr_number(p->dst.addr));
+	if (l->started && t >= l->t0_ns) {
+		uint64_t sec = (t - l->t0_ns) / 1000000000ull;
+
+		if (sec < RATE_SECONDS) {
+			l->sub_sec[sec]++;
+			if (i < 0)
+				l->other_sec[sec]++;
+		}
+	}
 	if (first_part(p)) {
-		if ((i = hget(l, addr_number(p->dst.addr))) < 0 ||
+		if (i < 0 ||
 		    l->msgs[i].sent_ns == 0 || l->msgs[i].sent_ns > t)
 			l->unmatched++;     /* or a shared sender's, not sent yet */
 		else if (l->msgs[i].lat_us != 0)

@@ -60,6 +60,7 @@ struct conf {
 	struct {
 		int retry_undelivered;   /* one more try after UNDELIV etc. */
 		int validity_h;          /* give up on a message after this */
+		int reply_backlog;       /* replies queued before acks wait */
 	} outbox;
 	struct {
 		int  bodies;             /* log message texts (masked) */

@@ -78,10 +78,23 @@ struct gateway {
 	struct event      *stop_timer;
 	int                stopping;
 	int                running;    /* links not stopped yet */
+	/* deliver_sm_resp held back while the reply backlog is high. */
+	struct held_ack   *held;
+	size_t             nheld, held_cap;
+	int                reply_backlog;
+};
+
+struct held_ack {
+	struct smpp_link *link;
+	uint64_t          token;
+	uint32_t          status;
 };
 
 static int txn(struct gateway *);
 static void commit_idle(struct gateway *);
+static void release_acks(struct gateway *, int all);
+static void ack(struct gateway *, struct smpp_link *, uint64_t, uint32_t,
+    int saved);
 
 static uint64_t
 now_us(void)
@@ -138,6 +151,7 @@ pump(struct gateway *g)
 	}
 	metrics_set(M_OUTBOX_DEPTH, (int64_t)(outq_waiting(g->outq) +
 	    outq_inflight(g->outq)));
+	release_acks(g, 0);
 	wait = outq_wait_ms(g->outq, now_ms());
 	if (wait != UINT64_MAX && !evtimer_pending(g->pump_timer, NULL)) {
 		struct timeval tv = { (time_t)(wait / 1000),
@@ -336,8 +350,8 @@ batch_flush(struct gateway *g)
 	for (int i = 0; i < g->nbatch; i++) {
 		struct pending *p = &g->batch[i];
 
-		smpp_link_ack(p->link, p->token, !ok && p->wrote ?
-		    ESME_X_T_APPN : p->status);
+		ack(g, p->link, p->token, !ok && p->wrote ? ESME_X_T_APPN :
+		    p->status, ok);
 	}
 	for (int i = 0; ok && i < g->nbatch; i++)
 		if (g->batch[i].reply != NULL)
@@ -346,6 +360,59 @@ batch_flush(struct gateway *g)
 	batch_clear(g);
 	pump(g);
 	commit_idle(g);
+}
+
+/*
+ * Backpressure. Acknowledging a text lets the SMSC send the next one, so
+ * while more than reply_backlog replies wait to go out, the acks of saved
+ * texts wait too (in order): the SMSC's window fills and it pauses, and
+ * memory stays bounded however slow the submit path. They go out once the
+ * backlog is down to half. Refusals are never held: the SMSC must retry.
+ */
+static void
+ack(struct gateway *g, struct smpp_link *l, uint64_t token, uint32_t status,
+    int saved)
+{
+	if (saved && (g->nheld > 0 || outq_messages(g->outq, OUTQ_REPLY) >
+	    (size_t)g->reply_backlog)) {
+		if (g->nheld == g->held_cap) {
+			size_t cap = g->held_cap ? g->held_cap * 2 : 64;
+			struct held_ack *h = realloc(g->held, cap *
+			    sizeof(*h));
+
+			if (h == NULL)
+				goto now;    /* no memory: ack rather than lose */
+			g->held = h;
+			g->held_cap = cap;
+		}
+		if (g->nheld == 0)
+			log_warn("backpressure: %zu replies waiting (limit %d);"
+			    " texts wait unacknowledged at the SMSC",
+			    outq_messages(g->outq, OUTQ_REPLY),
+			    g->reply_backlog);
+		g->held[g->nheld++] = (struct held_ack){ l, token, status };
+		metrics_set(M_ACKS_HELD, (int64_t)g->nheld);
+		return;
+	}
+now:
+	smpp_link_ack(l, token, status);
+}
+
+/* Sends the held acks once the backlog is down to half (all: now). */
+static void
+release_acks(struct gateway *g, int all)
+{
+	size_t n = g->nheld;
+
+	if (n == 0 || (!all && outq_messages(g->outq, OUTQ_REPLY) >
+	    (size_t)g->reply_backlog / 2))
+		return;
+	g->nheld = 0;
+	for (size_t i = 0; i < n; i++)
+		smpp_link_ack(g->held[i].link, g->held[i].token,
+		    g->held[i].status);
+	metrics_set(M_ACKS_HELD, 0);
+	log_info("backpressure over: %zu texts acknowledged", n);
 }
 
 /* The link went down with texts uncommitted: forget them; the SMSC never
@@ -662,6 +729,7 @@ gateway_new(struct event_base *base, const struct conf *c)
 		oc.retry_undelivered = c->outbox.retry_undelivered;
 		oc.validity_h = c->outbox.validity_h;
 		oc.notify_in_memory = NOTIFY_IN_MEMORY;
+		g->reply_backlog = c->outbox.reply_backlog;
 		if (g->outq != NULL)
 			g->outbox = outbox_new(g->store, g->outq, &oc);
 	}
@@ -717,6 +785,7 @@ gateway_free(struct gateway *g)
 		event_free(g->pump_timer);
 	if (g->stop_timer != NULL)
 		event_free(g->stop_timer);
+	free(g->held);
 	free(g);
 }
 
@@ -747,6 +816,7 @@ gateway_stop(struct gateway *g)
 		return;
 	g->stopping = 1;
 	log_info("stopping: no new texts, waiting for outstanding responses");
+	release_acks(g, 1);          /* saved: their replies wait on disk */
 	evtimer_del(g->poll_timer);
 	/* Bounded: drain + unbind each take at most response_timeout_s. */
 	tv.tv_sec = 2 * g->smpp.response_timeout_s + 1;
@@ -783,6 +853,7 @@ gateway_reload(struct gateway *g, const struct conf *c)
 	}
 	g->quiet_from = c->notify.quiet_from;
 	g->quiet_to = c->notify.quiet_to;
+	g->reply_backlog = c->outbox.reply_backlog;
 	quiet_cb(-1, 0, g);
 	smpp_link_set_limits(g->tx, n->window, n->max_tps);
 	g->smpp.window = n->window;

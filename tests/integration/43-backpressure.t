@@ -1,0 +1,66 @@
+#!/usr/bin/env perl
+# Backpressure: when replies pile up faster than the SMSC takes them,
+# smsgwd stops acknowledging new texts ([outbox] reply_backlog), so the
+# SMSC's window fills and it pauses; the acknowledgements go out as the
+# backlog drains. Every text is still saved and answered exactly once.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use SmsgwdTest;
+use Test::More;
+use Time::HiRes qw(time sleep);
+
+$SIG{PIPE} = "IGNORE";
+
+my ($ntexts, $backlog, $mo_window) = (80, 16, 10);
+my $dir = tmpdir();
+# Every submit_sm answered 200 ms late, at most 2 in flight: about ten
+# replies a second, while texts could arrive and be saved far faster.
+my $sim = start_sim(dir => $dir, args => ['--delay-ms', '200',
+    '--mo-window', $mo_window]);
+my $gw = start_gw(dir => $dir, port => $sim->port,
+    smpp => { window => 2, response_timeout_s => 5 },
+    sections => { outbox => { reply_backlog => $backlog } });
+ok($gw->wait_log(qr/-> bound/, 10), 'bound');
+
+my %want;
+for (1 .. $ntexts) {
+    my $phone = sprintf '1370%07d', $_;
+    $sim->send_mo($phone, 'HELP');
+    $want{$phone} = 1;
+}
+
+# Watch how far acknowledgements run ahead of the replies the SMSC got.
+my ($ahead, $acked, $replied) = (0, 0, 0);
+my $end = time + 60;
+while (time < $end) {
+    $acked = grep { $_->{status} eq 'ESME_ROK' } $sim->events('deliver_sm_resp');
+    my %got;
+    $got{$_->{dst}}++ for $sim->events('message');
+    $replied = grep { $got{"86$_"} || $got{$_} } keys %want;
+    $ahead = $acked - $replied if $acked - $replied > $ahead;
+    last if $acked >= $ntexts && $replied >= $ntexts;
+    sleep 0.05;
+}
+is($acked, $ntexts, 'every text acknowledged in the end');
+is($replied, $ntexts, 'every text answered');
+# Without backpressure the texts are all acknowledged within a second
+# while about ten replies a second go out: 60 or more ahead. With it, the
+# backlog plus one SMSC window plus the replies in flight.
+cmp_ok($ahead, '<=', $backlog + $mo_window + 4,
+    "acknowledgements ran at most $ahead ahead of the replies");
+like($gw->log_text, qr/backpressure: \d+ replies waiting \(limit $backlog\)/,
+    'the hold is logged as a warning');
+like($gw->log_text, qr/backpressure over: \d+ texts acknowledged/,
+    'and its end');
+
+my %n;
+$n{$_->{dst}}++ for $sim->events('message');
+is((grep { $_ > 1 } values %n), 0, 'no text answered twice');
+is(`sqlite3 $gw->{db} "select count(*) from messages where direction = 'in'"` + 0,
+    $ntexts, 'every text saved once');
+is($gw->stop('TERM', 20), 0, 'clean stop');
+unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
+$sim->stop('TERM', 5);
+done_testing;

@@ -52,6 +52,7 @@ static const char *const state_names[] = {
 /* Bound this long before a drop: the next reconnect starts from min. */
 #define STABLE_BIND_MS    10000
 #define ENCODE_BUF        4096
+#define READ_TURN_MAX     (64u << 10)  /* bytes read in one loop turn */
 
 struct slot {
 	int      used;
@@ -349,6 +350,30 @@ handle_pdu(struct smpp_link *l, const struct pdu *p)
 	}
 }
 
+/*
+ * Reads what the socket already holds into in, up to *more bytes in this
+ * loop turn. Returns the bytes read; 0 at EOF, on EAGAIN or an error, or
+ * while reading is paused: the bufferevent sees those on its next read.
+ */
+static ev_ssize_t
+read_more(struct smpp_link *l, struct evbuffer *in, size_t *more)
+{
+	evutil_socket_t fd = bufferevent_getfd(l->bev);
+	int n;
+
+	if (*more == 0 || l->read_paused || fd < 0)
+		return 0;
+	/* A socket bufferevent keeps its input's end frozen outside its own
+	 * reads (as link_drop does for the output's front). */
+	evbuffer_unfreeze(in, 0);
+	n = evbuffer_read(in, fd, *more < 4096 ? (int)*more : 4096);
+	evbuffer_freeze(in, 0);
+	if (n <= 0)
+		return 0;
+	*more -= (size_t)n < *more ? (size_t)n : *more;
+	return n;
+}
+
 static void
 read_cb(struct bufferevent *bev, void *arg)
 {
@@ -356,6 +381,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	const char *bad = NULL;
 	uint32_t gen = l->gen;
+	size_t more = READ_TURN_MAX;
 
 	/* Read while a whole frame is buffered; stop if the link drops. */
 	while (l->gen == gen && l->bev != NULL) {
@@ -366,8 +392,13 @@ read_cb(struct bufferevent *bev, void *arg)
 		uint32_t len;
 		int rc;
 
-		if (evbuffer_get_length(in) < PDU_HEADER_LEN)
+		/* libevent reads 4 KiB per callback; what else has arrived
+		 * joins this turn's batch and its one commit. */
+		if (evbuffer_get_length(in) < PDU_HEADER_LEN) {
+			if (read_more(l, in, &more) > 0)
+				continue;
 			break;
+		}
 		evbuffer_copyout(in, hdr, sizeof(hdr));
 		if (pdu_header(hdr, sizeof(hdr), &p, err, sizeof(err)) == -1) {
 			log_err("smpp link=%s bad frame: %s", l->name, err);
@@ -376,8 +407,11 @@ read_cb(struct bufferevent *bev, void *arg)
 		}
 		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 		    (uint32_t)hdr[2] << 8 | hdr[3];
-		if (evbuffer_get_length(in) < len)
+		if (evbuffer_get_length(in) < len) {
+			if (read_more(l, in, &more) > 0)
+				continue;
 			break;
+		}
 		data = evbuffer_pullup(in, len);
 		rc = pdu_decode(data, len, &p, err, sizeof(err));
 		evbuffer_drain(in, len);

@@ -39,6 +39,20 @@ test_mask_msisdn(void **state)
 	assert_string_equal(out, "861****8000");
 	mask_msisdn("10086", out, sizeof(out));
 	assert_string_equal(out, "****");
+	mask_msisdn("1380013", out, sizeof(out));          /* 7: all hidden */
+	assert_string_equal(out, "****");
+	mask_msisdn("13800138", out, sizeof(out));         /* 8: 3 + 4 */
+	assert_string_equal(out, "138****0138");
+	mask_msisdn("", out, sizeof(out));
+	assert_string_equal(out, "****");
+	/* A 20-digit address keeps only its ends. */
+	mask_msisdn("12345678901234567890", out, sizeof(out));
+	assert_string_equal(out, "123****7890");
+	/* A small buffer cuts, always terminated. */
+	mask_msisdn("13800138000", out, 6);
+	assert_string_equal(out, "138**");
+	mask_msisdn("13800138000", out, 1);
+	assert_string_equal(out, "");
 }
 
 static void

@@ -27,6 +27,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "daemon/casefields.h"
 #include "daemon/conf.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -43,7 +44,6 @@
 #define TOKEN_MAX        512
 #define TOKEN_SHORT      16       /* shorter tokens get a warning */
 #define RECEIPT_MAX      32
-#define MSISDN_MIN       7        /* digits in a national number */
 #define VALUE_MAX        320      /* longer than any field may be */
 #define LIMIT_DEFAULT    50
 #define LIMIT_MAX        1000
@@ -401,59 +401,39 @@ body_object(struct req *rq)
 	return j;
 }
 
-/* ---- case fields: checks like smsgwctl import-cases ---------------------- */
-
-struct field;
-typedef int (*check_fn)(const struct http_api *, const struct field *,
-    const char *, struct case_rec *, char *, size_t);
+/* ---- case fields: daemon/casefields, as smsgwctl import-cases ------------ */
 
 enum use { U_NO, U_REQUIRED, U_OPTIONAL, U_IGNORED };
-
-#define FIELD(f) offsetof(struct case_rec, f), \
-	sizeof(((struct case_rec *)0)->f)
-
-#define CHECK(fn) static int fn(const struct http_api *, \
-	const struct field *, const char *, struct case_rec *, char *, size_t)
-CHECK(check_id);
-CHECK(check_name);
-CHECK(check_msisdn);
-CHECK(check_status);
-CHECK(check_date);
-CHECK(check_text);
-CHECK(check_receipt);
 
 /*
  * The members a body may have, and their use in a PUT (the whole case) and
  * a POST .../status (the change). The fields a GET answers with but which
- * cannot be written are ignored, so a case read can be written back.
+ * cannot be written are ignored, so a case read can be written back. The
+ * receipt number is the path's: a body may repeat it, not change it.
  */
+#define F_RECEIPT (-1)                /* checked against the path */
+#define F_NONE    (-2)                /* read-only: ignored */
 static const struct field {
 	const char   *name;
 	unsigned char put, post;     /* enum use */
-	size_t        off, size;     /* the field in case_rec; 0 0: none */
-	check_fn      check;
+	int           cf;            /* enum case_field, F_RECEIPT, F_NONE */
 } fields[] = {
-	{ "id_number", U_REQUIRED, U_NO, FIELD(id_number), check_id },
-	{ "name", U_REQUIRED, U_NO, FIELD(name), check_name },
-	{ "msisdn", U_REQUIRED, U_NO, FIELD(msisdn), check_msisdn },
-	{ "status", U_REQUIRED, U_REQUIRED, 0, 0, check_status },
-	{ "submitted_at", U_REQUIRED, U_NO, FIELD(submitted_at), check_date },
-	{ "courier", U_OPTIONAL, U_OPTIONAL, FIELD(courier), check_text },
-	{ "tracking_no", U_OPTIONAL, U_OPTIONAL, FIELD(tracking_no),
-	  check_text },
-	{ "pickup_place", U_OPTIONAL, U_OPTIONAL, FIELD(pickup_place),
-	  check_text },
-	{ "appointment", U_OPTIONAL, U_OPTIONAL, FIELD(appointment),
-	  check_text },
-	{ "reason", U_OPTIONAL, U_OPTIONAL, FIELD(reason), check_text },
-	{ "receipt_no", U_OPTIONAL, U_OPTIONAL, 0, 0, check_receipt },
-	{ "deadline", U_IGNORED, U_NO, 0, 0, NULL },
-	{ "updated_at", U_IGNORED, U_NO, 0, 0, NULL },
-	{ "notification", U_IGNORED, U_NO, 0, 0, NULL },
+	{ "id_number", U_REQUIRED, U_NO, CF_ID },
+	{ "name", U_REQUIRED, U_NO, CF_NAME },
+	{ "msisdn", U_REQUIRED, U_NO, CF_MSISDN },
+	{ "status", U_REQUIRED, U_REQUIRED, CF_STATUS },
+	{ "submitted_at", U_REQUIRED, U_NO, CF_SUBMITTED },
+	{ "courier", U_OPTIONAL, U_OPTIONAL, CF_COURIER },
+	{ "tracking_no", U_OPTIONAL, U_OPTIONAL, CF_TRACKING },
+	{ "pickup_place", U_OPTIONAL, U_OPTIONAL, CF_PICKUP },
+	{ "appointment", U_OPTIONAL, U_OPTIONAL, CF_APPOINTMENT },
+	{ "reason", U_OPTIONAL, U_OPTIONAL, CF_REASON },
+	{ "receipt_no", U_OPTIONAL, U_OPTIONAL, F_RECEIPT },
+	{ "deadline", U_IGNORED, U_NO, F_NONE },
+	{ "updated_at", U_IGNORED, U_NO, F_NONE },
+	{ "notification", U_IGNORED, U_NO, F_NONE },
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-#define DST(c, f) ((char *)(c) + (f)->off)
-#define SRC(c, f) ((const char *)(c) + (f)->off)
 
 /* What each notified status's template speaks of: a change into it that
  * is to be notified needs these filled in. */
@@ -480,136 +460,6 @@ today_ymd(void)
 		return 0;
 	return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
 	    tm.tm_mday;
-}
-
-static int
-check_id(const struct http_api *h, const struct field *f, const char *v,
-    struct case_rec *c, char *why, size_t cap)
-{
-	enum idcard_result r;
-	char masked[9];
-
-	(void)h;
-	(void)f;
-	if ((r = idcard_check(v, c->id_number, today_ymd())) != IDCARD_OK) {
-		idcard_mask(v, masked);    /* never echo a whole ID number */
-		errf(why, cap, "id_number %s: %s", masked, idcard_strerror(r));
-		return -1;
-	}
-	return 0;
-}
-
-/* Text that fits its field, without control characters (jansson has
- * already checked it is UTF-8). */
-static int
-check_text(const struct http_api *h, const struct field *f, const char *v,
-    struct case_rec *c, char *why, size_t cap)
-{
-	size_t len = strlen(v);
-
-	(void)h;
-	if (len >= f->size) {
-		errf(why, cap, "%s is %zu bytes, at most %zu", f->name, len,
-		    f->size - 1);
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7F) {
-			errf(why, cap, "%s has a control character", f->name);
-			return -1;
-		}
-	memcpy(DST(c, f), v, len + 1);
-	return 0;
-}
-
-static int
-check_name(const struct http_api *h, const struct field *f, const char *v,
-    struct case_rec *c, char *why, size_t cap)
-{
-	if (v[0] == '\0') {
-		errf(why, cap, "name is empty");
-		return -1;
-	}
-	return check_text(h, f, v, c, why, cap);
-}
-
-static int
-check_msisdn(const struct http_api *h, const struct field *f, const char *v,
-    struct case_rec *c, char *why, size_t cap)
-{
-	if (msisdn_national(v, h->cc, DST(c, f), f->size) == -1 ||
-	    strlen(DST(c, f)) < MSISDN_MIN) {
-		errf(why, cap, "msisdn is not a phone number");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-check_status(const struct http_api *h, const struct field *f, const char *v,
-    struct case_rec *c, char *why, size_t cap)
-{
-	(void)h;
-	(void)f;
-	if ((c->status = case_status_from_name(v)) == -1) {
-		errf(why, cap, "status must be one of accepted, reviewing, "
-		    "producing, mailed, ready, collected, rejected, "
-		    "appointment");
-		return -1;
-	}
-	return 0;
-}
-
-/* A real date, YYYY-MM-DD, from 1900 on. */
-static int
-check_date(const struct http_api *h, const struct field *f, const char *v,
-    struct case_rec *c, char *why, size_t cap)
-{
-	struct tm tm;
-	int y, m, d;
-	time_t t;
-
-	(void)h;
-	if (strlen(v) != 10 || strspn(v, "0123456789") != 4 || v[4] != '-' ||
-	    strspn(v + 5, "0123456789") != 2 || v[7] != '-' ||
-	    strspn(v + 8, "0123456789") != 2)
-		goto bad;
-	y = atoi(v);
-	m = atoi(v + 5);
-	d = atoi(v + 8);
-	/* timegm() normalises 02-30 to 03-01: a real date survives it. */
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = 12;
-	if (m < 1 || m > 12 || d < 1 || (t = timegm(&tm)) == (time_t)-1 ||
-	    gmtime_r(&t, &tm) == NULL || tm.tm_mday != d ||
-	    tm.tm_mon != m - 1)
-		goto bad;
-	if (y < 1900) {
-		errf(why, cap, "%s is before 1900", f->name);
-		return -1;
-	}
-	memcpy(DST(c, f), v, 11);
-	return 0;
-bad:
-	errf(why, cap, "%s must be a date, YYYY-MM-DD", f->name);
-	return -1;
-}
-
-/* The receipt number is the path's; a body may repeat it, not change it. */
-static int
-check_receipt(const struct http_api *h, const struct field *f, const char *v,
-    struct case_rec *c, char *why, size_t cap)
-{
-	(void)h;
-	(void)f;
-	if (strcasecmp(v, c->receipt_no) != 0) {
-		errf(why, cap, "receipt_no does not match the path");
-		return -1;
-	}
-	return 0;
 }
 
 /*
@@ -663,8 +513,14 @@ case_from_json(struct req *rq, json_t *obj, int put, struct case_rec *c,
 		}
 		memcpy(buf, s, len);
 		buf[len] = '\0';
-		if (fields[i].check(rq->h, &fields[i], buf, c, why,
-		    sizeof(why)) == -1) {
+		if (fields[i].cf == F_RECEIPT) {
+			if (strcasecmp(buf, c->receipt_no) != 0) {
+				reply_error(rq, 400, "receipt_no does not match "
+				    "the path");
+				return -1;
+			}
+		} else if (casefield_set(c, (enum case_field)fields[i].cf, buf,
+		    len, rq->h->cc, today_ymd(), why, sizeof(why)) == -1) {
 			reply_error(rq, 400, "%s", why);
 			return -1;
 		}
@@ -767,14 +623,17 @@ apply_change(struct req *rq, const struct case_rec *in,
 	if (!put)
 		c.status = in->status;
 	for (size_t i = 0; i < NFIELDS; i++) {
-		const struct field *f = &fields[i];
+		const struct casefield *f;
 
-		if (f->put != U_OPTIONAL || f->size == 0)
+		if (fields[i].put != U_OPTIONAL || fields[i].cf < 0)
 			continue;
+		f = &casefields[fields[i].cf];
 		if (given[i])
-			memcpy(DST(&c, f), SRC(in, f), f->size);
+			memcpy((char *)&c + f->off, (const char *)in + f->off,
+			    f->size);
 		else if (put && found)
-			memcpy(DST(&c, f), DST(&old, f), f->size);
+			memcpy((char *)&c + f->off, (char *)&old + f->off,
+			    f->size);
 	}
 	c.updated_at = 0;
 

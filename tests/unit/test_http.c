@@ -416,14 +416,16 @@ test_bad_fields(void **state)
 	    "msisdn is not a phone number");
 	assert_string_equal(put_edited(fx, "+8613800138000", "138-0013"),
 	    "msisdn is not a phone number");
+	/* The same rules and words as smsgwctl import-cases
+	 * (daemon/casefields). */
 	assert_non_null(strstr(put_edited(fx, "\"accepted\"", "\"sent\""),
-	    "status must be one of"));
+	    "status 'sent' is not one of accepted,"));
 	assert_string_equal(put_edited(fx, "2024-03-01", "2023-02-29"),
-	    "submitted_at must be a date, YYYY-MM-DD");
+	    "submitted_at '2023-02-29' is not a date (YYYY-MM-DD)");
 	assert_string_equal(put_edited(fx, "2024-03-01", "2024-3-1"),
-	    "submitted_at must be a date, YYYY-MM-DD");
+	    "submitted_at '2024-3-1' is not a date (YYYY-MM-DD)");
 	assert_string_equal(put_edited(fx, "2024-03-01", "1899-12-31"),
-	    "submitted_at is before 1900");
+	    "submitted_at '1899-12-31' is before 1900");
 	assert_string_equal(put_edited(fx, "\"name\"", "\"nmae\""),
 	    "unknown field 'nmae'");
 	assert_string_equal(put_edited(fx, "\"name\": \"张三\"",

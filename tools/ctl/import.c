@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "daemon/casefields.h"
 #include "daemon/csv.h"
 #include "daemon/notify.h"
 #include "daemon/privacy.h"
@@ -33,56 +34,15 @@
 #include "tools/ctl/ctl.h"
 
 #define WHY_MAX        512
-#define MSISDN_MIN     7             /* digits of a national number */
 #define PROGRESS_NS    100000000L    /* redraw at most 10 times a second */
 #define PROGRESS_EVERY 1024          /* rows between clock reads */
 #define IMPORT_CACHE_KB "262144"     /* page cache: 256 MiB at most */
 #define IMPORT_TRIM_BYTES (64 * 1024 * 1024)
 
-struct import;
-struct column;
-typedef int (*check_fn)(struct import *, const struct column *,
-    const char *, size_t, struct case_rec *, char *, size_t);
-
-/* The columns a file may have, and where each goes in struct case_rec. */
-enum col {
-	C_RECEIPT, C_ID, C_NAME, C_MSISDN, C_STATUS, C_SUBMITTED,
-	C_COURIER, C_TRACKING, C_PICKUP, C_APPOINTMENT, C_REASON, C_NCOLS
-};
-
-#define CHECK(fn) static int fn(struct import *, const struct column *, \
-	const char *, size_t, struct case_rec *, char *, size_t)
-CHECK(check_receipt);
-CHECK(check_id);
-CHECK(check_name);
-CHECK(check_msisdn);
-CHECK(check_status);
-CHECK(check_date);
-CHECK(check_text);
-
-#define FIELD(f) offsetof(struct case_rec, f), \
-	sizeof(((struct case_rec *)0)->f)
-
-static const struct column {
-	const char *name;
-	int         required;
-	size_t      off, size;      /* the destination field in case_rec */
-	check_fn    check;          /* validates and writes it */
-} columns[C_NCOLS] = {
-	[C_RECEIPT]     = { "receipt_no", 1, FIELD(receipt_no), check_receipt },
-	[C_ID]          = { "id_number", 1, FIELD(id_number), check_id },
-	[C_NAME]        = { "name", 1, FIELD(name), check_name },
-	[C_MSISDN]      = { "msisdn", 1, FIELD(msisdn), check_msisdn },
-	[C_STATUS]      = { "status", 1, 0, 0, check_status },
-	[C_SUBMITTED]   = { "submitted_at", 1, FIELD(submitted_at),
-	                    check_date },
-	[C_COURIER]     = { "courier", 0, FIELD(courier), check_text },
-	[C_TRACKING]    = { "tracking_no", 0, FIELD(tracking_no), check_text },
-	[C_PICKUP]      = { "pickup_place", 0, FIELD(pickup_place),
-	                    check_text },
-	[C_APPOINTMENT] = { "appointment", 0, FIELD(appointment), check_text },
-	[C_REASON]      = { "reason", 0, FIELD(reason), check_text },
-};
+/* The columns a file may have (daemon/casefields: names, rules and where
+ * each goes in struct case_rec); the first six are required. */
+#define C_NCOLS        CF_COUNT
+#define C_FIRST_OPTIONAL CF_COURIER
 
 struct import {
 	struct ctl      *ctl;
@@ -103,149 +63,6 @@ struct import {
 	long long        size;
 	struct timespec  drawn;
 };
-
-/* ---- field checks: 0, or -1 with why --------------------------------- */
-
-#define DST(c, col) ((char *)(c) + (col)->off)
-
-static int
-check_receipt(struct import *im, const struct column *col, const char *v,
-    size_t len, struct case_rec *c, char *why, size_t cap)
-{
-	char *dst = DST(c, col);
-
-	(void)im;
-	if (len == 0 || len > 32) {
-		snprintf(why, cap, "receipt_no must be 1-32 letters or digits");
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		if (!isalnum((unsigned char)v[i])) {
-			snprintf(why, cap, "receipt_no '%.40s' must be letters "
-			    "and digits only", v);
-			return -1;
-		}
-		/* Citizens' texts are upper-cased before lookup. */
-		dst[i] = (char)toupper((unsigned char)v[i]);
-	}
-	dst[len] = '\0';
-	return 0;
-}
-
-static int
-check_id(struct import *im, const struct column *col, const char *v,
-    size_t len, struct case_rec *c, char *why, size_t cap)
-{
-	enum idcard_result r;
-	char masked[9];
-
-	(void)col;
-	(void)len;
-	if ((r = idcard_check(v, c->id_number, im->today)) != IDCARD_OK) {
-		idcard_mask(v, masked);    /* never echo a whole ID number */
-		snprintf(why, cap, "id_number %s: %s", masked,
-		    idcard_strerror(r));
-		return -1;
-	}
-	return 0;
-}
-
-/* Text for the column: UTF-8, no control characters, fits the field. */
-static int
-check_text(struct import *im, const struct column *col, const char *v,
-    size_t len, struct case_rec *c, char *why, size_t cap)
-{
-	(void)im;
-	if (len >= col->size) {
-		snprintf(why, cap, "%s is %zu bytes, at most %zu", col->name,
-		    len, col->size - 1);
-		return -1;
-	}
-	if (!utf8_valid(v, len)) {
-		snprintf(why, cap, "%s is not valid UTF-8", col->name);
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7F) {
-			snprintf(why, cap, "%s has a control character",
-			    col->name);
-			return -1;
-		}
-	memcpy(DST(c, col), v, len + 1);
-	return 0;
-}
-
-static int
-check_name(struct import *im, const struct column *col, const char *v,
-    size_t len, struct case_rec *c, char *why, size_t cap)
-{
-	if (len == 0) {
-		snprintf(why, cap, "name is empty");
-		return -1;
-	}
-	return check_text(im, col, v, len, c, why, cap);
-}
-
-static int
-check_msisdn(struct import *im, const struct column *col, const char *v,
-    size_t len, struct case_rec *c, char *why, size_t cap)
-{
-	(void)len;
-	if (msisdn_national(v, im->ctl->conf.locale.country_code, DST(c, col),
-	    col->size) == -1 || strlen(DST(c, col)) < MSISDN_MIN) {
-		snprintf(why, cap, "msisdn is not a phone number");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-check_status(struct import *im, const struct column *col, const char *v,
-    size_t len, struct case_rec *c, char *why, size_t cap)
-{
-	(void)im;
-	(void)col;
-	(void)len;
-	if ((c->status = case_status_from_name(v)) == -1) {
-		snprintf(why, cap, "status '%.20s' is not one of accepted, "
-		    "reviewing, producing, mailed, ready, collected, rejected, "
-		    "appointment", v);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-check_date(struct import *im, const struct column *col, const char *v,
-    size_t len, struct case_rec *c, char *why, size_t cap)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
-	    30, 31 };
-	int y, m, d, leap;
-
-	(void)im;
-	if (len != 10 || strspn(v, "0123456789") != 4 || v[4] != '-' ||
-	    strspn(v + 5, "0123456789") != 2 || v[7] != '-' ||
-	    strspn(v + 8, "0123456789") != 2)
-		goto bad;
-	y = atoi(v);
-	m = atoi(v + 5);
-	d = atoi(v + 8);
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
-	    (m == 2 && d == 29 && !leap))
-		goto bad;
-	if (y < 1900) {
-		snprintf(why, cap, "submitted_at '%s' is before 1900", v);
-		return -1;
-	}
-	memcpy(DST(c, col), v, len + 1);
-	return 0;
-bad:
-	snprintf(why, cap, "submitted_at '%.20s' is not a date (YYYY-MM-DD)",
-	    v);
-	return -1;
-}
 
 /* ---- rows --------------------------------------------------------------- */
 
@@ -322,13 +139,13 @@ header(struct import *im, struct csv_record *rec)
 		len = rec->len[i];
 		trim(&v, &len);
 		for (c = 0; c < C_NCOLS; c++)
-			if (strcasecmp(v, columns[c].name) == 0)
+			if (strcasecmp(v, casefields[c].name) == 0)
 				break;
 		if (c == C_NCOLS)
 			report(im, rec->line, "unknown column '%.40s'", v);
 		else if (im->field[c] != -1)
 			report(im, rec->line, "column '%s' appears twice",
-			    columns[c].name);
+			    casefields[c].name);
 		else {
 			/* i < C_NCOLS unless an earlier field was bad. */
 			im->field[c] = (int)i;
@@ -337,9 +154,9 @@ header(struct import *im, struct csv_record *rec)
 		}
 	}
 	for (c = 0; c < C_NCOLS; c++) {
-		if (im->field[c] == -1 && columns[c].required)
+		if (im->field[c] == -1 && c < C_FIRST_OPTIONAL)
 			report(im, rec->line, "missing column '%s'",
-			    columns[c].name);
+			    casefields[c].name);
 		if (im->field[c] == -1)
 			im->partial = 1;
 	}
@@ -371,7 +188,8 @@ row(struct import *im, struct csv_record *rec, struct case_rec *c)
 		v = rec->field[i];
 		len = rec->len[i];
 		trim(&v, &len);
-		if (columns[k].check(im, &columns[k], v, len, c, one,
+		if (casefield_set(c, (enum case_field)k, v, len,
+		    im->ctl->conf.locale.country_code, im->today, one,
 		    sizeof(one)) == -1) {
 			wn += (size_t)snprintf(why + wn, sizeof(why) - wn,
 			    "%s%s", ok ? "" : "; ", one);
@@ -386,11 +204,11 @@ row(struct import *im, struct csv_record *rec, struct case_rec *c)
 	}
 	if (im->partial && im->bad == 0 &&
 	    store_case_by_receipt(im->st, c->receipt_no, &old) == 1)
-		for (int k = C_COURIER; k < C_NCOLS; k++)
+		for (int k = C_FIRST_OPTIONAL; k < C_NCOLS; k++)
 			if (im->field[k] == -1)
-				memcpy((char *)c + columns[k].off,
-				    (char *)&old + columns[k].off,
-				    columns[k].size);
+				memcpy((char *)c + casefields[k].off,
+				    (char *)&old + casefields[k].off,
+				    casefields[k].size);
 	return 0;
 }
 

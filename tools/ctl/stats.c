@@ -7,10 +7,10 @@
 
 #include <sqlite3.h>
 
+#include "daemon/casefields.h"
 #include "daemon/privacy.h"
 #include "tools/ctl/ctl.h"
 
-#define MSISDN_MIN 7             /* digits of a national number */
 
 /*
  * Runs a "SELECT key, count(*) … GROUP BY key" into obj, whose keys (in

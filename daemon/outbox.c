@@ -155,7 +155,8 @@ outbox_fill(struct outbox *ob, int startup)
 	if (startup) {
 		/* Pass 1: every unfinished reply; pass 2: notifications. */
 		ob->startup = 1;
-		if (store_outbox_scan(ob->st, 0, -1, load_row, ob) == -1)
+		if (store_outbox_scan_queued(ob->st, 0, -1, load_row, ob) ==
+		    -1)
 			return -1;
 		ob->cursor = 0;
 	}
@@ -166,8 +167,8 @@ outbox_fill(struct outbox *ob, int startup)
 		    outq_messages(ob->q, OUTQ_NOTIFY)) * 4 + 64;
 
 		ob->more = 0;
-		if ((n = store_outbox_scan(ob->st, ob->cursor, limit, load_row,
-		    ob)) == -1) {
+		if ((n = store_outbox_scan_queued(ob->st, ob->cursor, limit,
+		    load_row, ob)) == -1) {
 			ob->more = 1;
 			return -1;
 		}

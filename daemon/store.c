@@ -185,7 +185,7 @@ enum stmt {
 	S_LOSS_OPEN, S_LOSS_BY_ID, S_LOSS_ADD, S_LOSS_SET_STATE,
 	S_OPTOUT_SET, S_OPTOUT_CLEAR, S_OPTOUT_GET,
 	S_MSG_ADD,
-	S_OB_SCAN, S_OB_PART_STATES, S_OB_SET_REF, S_OB_PART, S_OB_STATE,
+	S_OB_SCAN, S_OB_SCAN_QUEUED, S_OB_PART_STATES, S_OB_SET_REF, S_OB_PART, S_OB_STATE,
 	S_OB_REQUEUE, S_OB_PARTS_DEL, S_OB_BY_SMSC_ID, S_OB_PART_COUNT,
 	S_OB_COUNTS, S_DATA_VERSION, S_PING,
 	S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
@@ -249,6 +249,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " WHERE state IN ('queued', 'submitted') AND state = 'submitted'"
 	    " AND id > ?1"
 	    " ORDER BY id LIMIT ?2",
+	/* Only what still has a part to send: the rows that wait for
+	 * receipts (which may never come) are not read at all. */
+	[S_OB_SCAN_QUEUED] =
+	    "SELECT " OB_COLS " FROM messages"
+	    " WHERE state IN ('queued', 'submitted') AND state = 'queued'"
+	    " AND id > ?1 ORDER BY id LIMIT ?2",
 	[S_OB_PART_STATES] =
 	    "SELECT part, state FROM outbox_parts WHERE msg_id = ?1",
 	/* class IS NOT NULL: a log row from before the outbox stays one. */
@@ -948,11 +954,29 @@ scan_text(struct store *st, sqlite3_stmt *s, int col)
 	return st->text;
 }
 
+static int
+outbox_scan(struct store *st, sqlite3_stmt *s, int64_t after_id, int limit,
+    int (*fn)(void *arg, const struct outbox_row *r), void *arg);
+
 int
 store_outbox_scan(struct store *st, int64_t after_id, int limit,
     int (*fn)(void *arg, const struct outbox_row *r), void *arg)
 {
-	sqlite3_stmt *s = st->stmt[S_OB_SCAN];
+	return outbox_scan(st, st->stmt[S_OB_SCAN], after_id, limit, fn, arg);
+}
+
+int
+store_outbox_scan_queued(struct store *st, int64_t after_id, int limit,
+    int (*fn)(void *arg, const struct outbox_row *r), void *arg)
+{
+	return outbox_scan(st, st->stmt[S_OB_SCAN_QUEUED], after_id, limit, fn,
+	    arg);
+}
+
+static int
+outbox_scan(struct store *st, sqlite3_stmt *s, int64_t after_id, int limit,
+    int (*fn)(void *arg, const struct outbox_row *r), void *arg)
+{
 	struct outbox_row r;
 	int rc, n = 0, bad = 0;
 

@@ -145,6 +145,10 @@ struct outbox_row {
  */
 int store_outbox_scan(struct store *st, int64_t after_id, int limit,
     int (*fn)(void *arg, const struct outbox_row *r), void *arg);
+/* The same for rows in state queued only (what still has parts to send):
+ * the cost does not grow with the rows that wait for receipts. */
+int store_outbox_scan_queued(struct store *st, int64_t after_id, int limit,
+    int (*fn)(void *arg, const struct outbox_row *r), void *arg);
 /* States of parts 1..n of a message into states[0..n-1]; -1 where the SMSC
  * has not accepted the part yet. Returns 0 / -1. */
 int store_outbox_part_states(struct store *st, int64_t msg_id, int *states,

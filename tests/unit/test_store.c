@@ -263,6 +263,20 @@ test_outbox_scan_plan(void **state)
 	assert_null(strstr(all, "TEMP B-TREE"));
 	assert_null(strstr(all, "SCAN"));
 
+	/* The queued-only scan seeks into the same index, no sort, no scan:
+	 * rows waiting for receipts cost it nothing. */
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(db,
+	    "SELECT id, class, msisdn, ton, npi, text, state, attempts, ref,"
+	    " at FROM messages WHERE state IN ('queued', 'submitted') AND"
+	    " state = 'queued' AND id > ?1 ORDER BY"));
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(plan), SQLITE_ROW);
+	assert_non_null(strstr((const char *)sqlite3_column_text(plan, 3),
+	    "SEARCH messages USING INDEX messages_outbox (state=? AND id>?)"));
+	assert_int_equal(sqlite3_step(plan), SQLITE_DONE);
+	sqlite3_finalize(plan);
+
 	/* The SMSC-id lookup also needs no sort for its "newest first". */
 	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(db,
 	    "SELECT msg_id, part FROM outbox_parts WHERE smsc_id"));
@@ -1161,6 +1175,18 @@ test_outbox_scan(void **state)
 	/* limit -1: all of them */
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(store_outbox_scan(fx->st, 0, -1, collect, &seen), 4);
+
+	/* Queued only: the submitted notification is not even read. */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan_queued(fx->st, 0, -1, collect,
+	    &seen), 3);
+	assert_int_equal(seen.id[0], r1);
+	assert_int_equal(seen.id[1], r2);
+	assert_int_equal(seen.id[2], r3);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan_queued(fx->st, r1, 1, collect,
+	    &seen), 1);
+	assert_int_equal(seen.id[0], r2);
 
 	/* fn stops the scan; the rows it saw are counted. */
 	memset(&seen, 0, sizeof(seen));

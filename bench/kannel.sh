@@ -67,25 +67,7 @@ keyword = default
 text = "Your application is being processed. Reply BZ for help."
 EOF
 
-now() { date +%s.%N; }
-wait_for() {
-	i=0
-	while [ "$i" -lt $(($3 * 50)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.02
-		i=$((i + 1))
-	done
-	return 1
-}
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-json_field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$1" | tail -1; }
-stop() {
-	kill "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
-	kill -9 "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
+. "$(dirname "$0")/lib.sh"
 
 # kannel_run LABEL SECONDS SIM-ARGS...
 kannel_run() {
@@ -116,8 +98,7 @@ kannel_run() {
 	b1=$(cpu_ticks "$BB") s1=$(cpu_ticks "$SB")
 	stop "$SB"; stop "$BB"; stop "$SIM"
 	n=$(json_field "$R/$label.sim" texts)
-	KCPU=$(echo "$b0 $b1 $s0 $s1 $(getconf CLK_TCK) $n" |
-	    awk '{ printf "%.3f", ($2 - $1 + $4 - $3) / $5 / $6 * 1000 }')
+	KCPU=$(per_1000 "$b0" "$((b1 + s1 - s0))" "$n")
 	grep '"event":"load"' "$R/$label.sim" || true
 }
 

@@ -35,23 +35,7 @@ trap cleanup EXIT
 trap "exit 1" INT TERM
 
 say() { echo "$*" | tee -a "$OUT"; }
-now() { date +%s.%N; }
-since() { echo "$(now) $1" | awk '{ printf "%.3f", $1 - $2 }'; }
-
-# wait_for FILE PATTERN SECONDS: 0 once a line matches, 1 at the deadline.
-wait_for() {
-	i=0
-	while [ "$i" -lt $(($3 * 50)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.02
-		i=$((i + 1))
-	done
-	return 1
-}
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
-json_field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$1" | tail -1; }
+. "$ROOT/bench/lib.sh"
 
 cd "$ROOT"
 make --no-print-directory BUILD="$B" OPT=-O2 all >/dev/null
@@ -104,14 +88,6 @@ run_sim() {
 	wait_for "$R/$label.sim" '"listening"' 5 || { echo "smsc-sim did not start"; exit 1; }
 }
 
-# stop PID: SIGTERM, then SIGKILL after 5 s.
-stop() {
-	kill "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 250 ]; do sleep 0.02; i=$((i + 1)); done
-	kill -9 "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 
 # smsgwd_run LABEL SECONDS SIM-ARGS...: one load run against smsgwd.
 smsgwd_run() {
@@ -137,10 +113,8 @@ smsgwd_run() {
 	stop "$SIM"
 	f=$R/$label.sim
 	n=$(json_field "$f" texts)
-	CPU1K=$(echo "$c0 $c1 $(getconf CLK_TCK) $n" |
-	    awk '{ printf "%.3f", ($2 - $1) / $3 / $4 * 1000 }')
-	SIMCPU1K=$(echo "$d0 $d1 $(getconf CLK_TCK) $n" |
-	    awk '{ printf "%.3f", ($2 - $1) / $3 / $4 * 1000 }')
+	CPU1K=$(per_1000 "$c0" "$c1" "$n")
+	SIMCPU1K=$(per_1000 "$d0" "$d1" "$n")
 	grep '"event":"load"' "$f" | tee -a "$OUT"
 }
 

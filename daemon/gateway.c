@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
+#include "daemon/clock.h"
 #include "daemon/conf.h"
 #include "daemon/http.h"
 #include "daemon/inbound.h"
@@ -96,24 +97,6 @@ static void release_acks(struct gateway *, int all);
 static void ack(struct gateway *, struct smpp_link *, uint64_t, uint32_t,
     int saved);
 
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const char *
 mask_addr(const char *a, char *buf, size_t len)
 {
@@ -130,7 +113,7 @@ pump(struct gateway *g)
 	if (g->tx == NULL)
 		return;
 	while (smpp_link_can_submit(g->tx) &&
-	    (seg = outq_next(g->outq, now_ms())) != NULL) {
+	    (seg = outq_next(g->outq, clock_ms())) != NULL) {
 		struct pdu p;
 		char err[200];
 
@@ -138,7 +121,7 @@ pump(struct gateway *g)
 		if (smpp_link_submit(g->tx, &p, seg, err, sizeof(err)) == -1) {
 			log_err("outbox submit_sm does not encode: %s", err);
 			outq_done(g->outq, seg, SMPP_LINK_ENCODE, NULL,
-			    now_ms());
+			    clock_ms());
 		} else {
 			int first;
 			uint64_t born = outq_seg_born(seg, &first);
@@ -146,13 +129,13 @@ pump(struct gateway *g)
 			metrics_add(M_SUBMITS, NULL, 1);
 			if (first && born != 0)
 				metrics_observe(M_REPLY_LATENCY,
-				    (double)(now_us() - born) / 1e6);
+				    (double)(clock_us() - born) / 1e6);
 		}
 	}
 	metrics_set(M_OUTBOX_DEPTH, (int64_t)(outq_waiting(g->outq) +
 	    outq_inflight(g->outq)));
 	release_acks(g, 0);
-	wait = outq_wait_ms(g->outq, now_ms());
+	wait = outq_wait_ms(g->outq, clock_ms());
 	if (wait != UINT64_MAX && !evtimer_pending(g->pump_timer, NULL)) {
 		struct timeval tv = { (time_t)(wait / 1000),
 		    (suseconds_t)(wait % 1000) * 1000 };
@@ -271,7 +254,7 @@ commit_idle(struct gateway *g)
 {
 	char err[256] = "";
 
-	uint64_t t0 = now_us();
+	uint64_t t0 = clock_us();
 
 	if (!g->in_txn || g->nbatch > 0)
 		return;
@@ -280,7 +263,7 @@ commit_idle(struct gateway *g)
 		log_err("store: outbox updates not committed: %s; the parts "
 		    "concerned may be sent again after a restart", err);
 	} else {
-		metrics_observe(M_COMMIT_LATENCY, (double)(now_us() - t0) / 1e6);
+		metrics_observe(M_COMMIT_LATENCY, (double)(clock_us() - t0) / 1e6);
 	}
 	g->in_txn = 0;
 }
@@ -332,7 +315,7 @@ batch_flush(struct gateway *g)
 		return;
 	}
 	if (g->in_txn) {
-		uint64_t t0 = now_us();
+		uint64_t t0 = clock_us();
 
 		if (g->batch_failed || store_commit(g->store, err,
 		    sizeof(err)) == -1) {
@@ -343,7 +326,7 @@ batch_flush(struct gateway *g)
 			    err[0] ? ": " : "", err);
 		} else {
 			metrics_observe(M_COMMIT_LATENCY,
-			    (double)(now_us() - t0) / 1e6);
+			    (double)(clock_us() - t0) / 1e6);
 		}
 		g->in_txn = 0;
 	}
@@ -492,9 +475,9 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 	pd->link = l;
 	pd->token = token;
 	pd->status = ESME_OK;
-	pd->born_us = now_us();
+	pd->born_us = clock_us();
 
-	inbound_from_pdu(g->reasm, p, now_ms(), &it);
+	inbound_from_pdu(g->reasm, p, clock_ms(), &it);
 	switch (it.kind) {
 	case INB_RECEIPT:
 		metrics_add(M_RECEIPTS, dlr_state_name(it.dlr.state), 1);
@@ -551,8 +534,8 @@ reasm_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	reasm_expire(g->reasm, now_ms(), reasm_dropped, g);
-	next = reasm_next_expiry(g->reasm, now_ms());
+	reasm_expire(g->reasm, clock_ms(), reasm_dropped, g);
+	next = reasm_next_expiry(g->reasm, clock_ms());
 	if (next != UINT64_MAX) {
 		struct timeval tv = { (time_t)(next / 1000) + 1, 0 };
 
@@ -575,7 +558,7 @@ on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 	outq_seg_ref(cookie, &id, &part);
 	if (status == ESME_OK && txn(g) == 0)
 		(void)outbox_part_done(g->outbox, id, part, status, msgid);
-	outq_done(g->outq, cookie, status, msgid, now_ms());
+	outq_done(g->outq, cookie, status, msgid, clock_ms());
 	if (!g->stopping)
 		pump(g);
 }

@@ -23,6 +23,7 @@
 #include <event2/util.h>
 
 #include "daemon/backoff.h"
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/tbucket.h"
@@ -101,24 +102,6 @@ struct smpp_link {
 static void enter_state(struct smpp_link *, enum link_state);
 static void link_drop(struct smpp_link *, const char *);
 static void arm(struct smpp_link *, uint64_t);
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static uint64_t
 timeout_ms(const struct smpp_link *l)
@@ -241,7 +224,7 @@ on_submit_resp(struct smpp_link *l, const struct pdu *p)
 		l->throttle_ms = l->throttle_ms == 0 ? THROTTLE_FIRST_MS :
 		    l->throttle_ms * 2 > THROTTLE_MAX_MS ? THROTTLE_MAX_MS :
 		    l->throttle_ms * 2;
-		l->throttle_until = now_ms() + l->throttle_ms;
+		l->throttle_until = clock_ms() + l->throttle_ms;
 		metrics_add(M_THROTTLED, NULL, 1);
 		log_info("smpp link=%s throttled status=%s pause_ms=%u",
 		    l->name, pdu_status_name(p->command_status),
@@ -422,7 +405,7 @@ read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		if (p.command_id & PDU_RESP_BIT)
-			l->last_resp = now_ms();
+			l->last_resp = clock_ms();
 		handle_pdu(l, &p);
 	}
 	/* What was read before a bad frame is still answered. */
@@ -477,7 +460,7 @@ static void
 timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct smpp_link *l = arg;
-	uint64_t now = now_ms(), next = UINT64_MAX;
+	uint64_t now = clock_ms(), next = UINT64_MAX;
 
 	(void)fd;
 	(void)what;
@@ -557,7 +540,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 static void
 arm(struct smpp_link *l, uint64_t when)
 {
-	uint64_t now = now_ms(), d;
+	uint64_t now = clock_ms(), d;
 	struct timeval tv;
 
 	if (l->timer_at != 0 && l->timer_at <= when)
@@ -588,7 +571,7 @@ start_connect(struct smpp_link *l)
 	bufferevent_setcb(l->bev, read_cb, write_cb, event_cb, l);
 	bufferevent_setwatermark(l->bev, EV_WRITE, OUT_LOW_WATER, 0);
 	bufferevent_enable(l->bev, EV_READ);
-	l->ctl_deadline = now_ms() + timeout_ms(l);
+	l->ctl_deadline = clock_ms() + timeout_ms(l);
 	arm(l, l->ctl_deadline);
 	if (bufferevent_socket_connect_hostname(l->bev, l->dns, AF_UNSPEC,
 	    l->host, l->cfg.port) == -1 && l->bev != NULL &&
@@ -612,7 +595,7 @@ send_bind(struct smpp_link *l)
 	snprintf(p.password, sizeof(p.password), "%s", l->password);
 	snprintf(p.system_type, sizeof(p.system_type), "%s", l->system_type);
 	p.interface_version = 0x34;
-	l->ctl_deadline = now_ms() + timeout_ms(l);
+	l->ctl_deadline = clock_ms() + timeout_ms(l);
 	arm(l, l->ctl_deadline);
 	if (link_send(l, &p) == -1)
 		link_drop(l, "cannot send bind");
@@ -647,10 +630,10 @@ enter_state(struct smpp_link *l, enum link_state next)
 		send_bind(l);
 		break;
 	case ST_BOUND:
-		l->bound_at = l->last_resp = now_ms();
+		l->bound_at = l->last_resp = clock_ms();
 		l->throttle_until = 0;
 		l->throttle_ms = 0;
-		tbucket_init(&l->bucket, (uint32_t)l->cfg.max_tps, now_us());
+		tbucket_init(&l->bucket, (uint32_t)l->cfg.max_tps, clock_us());
 		arm(l, l->last_resp + (uint64_t)l->cfg.enquire_link_s * 1000);
 		log_info("smpp link=%s bound system_id=%s host=%s port=%d",
 		    l->name, l->system_id, l->host, l->cfg.port);
@@ -658,12 +641,12 @@ enter_state(struct smpp_link *l, enum link_state next)
 			l->cb.on_bound(l->arg, l, 1);
 		break;
 	case ST_DRAINING:
-		l->drain_deadline = now_ms() + timeout_ms(l);
+		l->drain_deadline = clock_ms() + timeout_ms(l);
 		arm(l, l->drain_deadline);
 		break;
 	case ST_UNBINDING:
 		l->ctl_seq = next_seq(l);
-		l->ctl_deadline = now_ms() + timeout_ms(l);
+		l->ctl_deadline = clock_ms() + timeout_ms(l);
 		arm(l, l->ctl_deadline);
 		send_simple(l, PDU_UNBIND, ESME_OK, l->ctl_seq);
 		break;
@@ -703,7 +686,7 @@ link_drop(struct smpp_link *l, const char *reason)
 {
 	int was_bound = l->state == ST_BOUND || l->state == ST_DRAINING ||
 	    l->state == ST_UNBINDING;
-	uint64_t now = now_ms();
+	uint64_t now = clock_ms();
 
 	if (l->state == ST_STOPPED)
 		return;
@@ -762,7 +745,7 @@ smpp_link_new(struct event_base *base, const struct smpp_link_cfg *cfg,
 		goto fail;
 	backoff_init(&l->backoff, (uint32_t)cfg->reconnect_min_s * 1000,
 	    (uint32_t)cfg->reconnect_max_s * 1000,
-	    (uint64_t)getpid() << 32 ^ now_us() ^ (uintptr_t)l);
+	    (uint64_t)getpid() << 32 ^ clock_us() ^ (uintptr_t)l);
 	return l;
 fail:
 	smpp_link_free(l);
@@ -836,9 +819,9 @@ smpp_link_can_submit(struct smpp_link *l)
 		arm(l, l->throttle_until);
 		return 0;
 	}
-	if ((wait = tbucket_wait_us(&l->bucket, now_us())) > 0) {
+	if ((wait = tbucket_wait_us(&l->bucket, clock_us())) > 0) {
 		l->want_ready = 1;
-		arm(l, now_ms() + (wait + 999) / 1000);
+		arm(l, clock_ms() + (wait + 999) / 1000);
 		return 0;
 	}
 	return 1;
@@ -876,11 +859,11 @@ smpp_link_submit(struct smpp_link *l, struct pdu *p, void *cookie,
 		snprintf(err, errlen, "write failed");
 		return -1;
 	}
-	(void)tbucket_take(&l->bucket, now_us());
+	(void)tbucket_take(&l->bucket, clock_us());
 	s->used = 1;
 	s->seq = p->sequence;
 	s->cookie = cookie;
-	s->deadline = now_ms() + timeout_ms(l);
+	s->deadline = clock_ms() + timeout_ms(l);
 	l->outstanding++;
 	arm(l, s->deadline);
 	return 0;
@@ -916,7 +899,7 @@ smpp_link_set_limits(struct smpp_link *l, int window, int max_tps)
 	l->cfg.window = window;
 	if (l->cfg.max_tps != max_tps) {
 		l->cfg.max_tps = max_tps;
-		tbucket_init(&l->bucket, (uint32_t)max_tps, now_us());
+		tbucket_init(&l->bucket, (uint32_t)max_tps, clock_us());
 	}
 	maybe_ready(l);
 }

@@ -5,7 +5,6 @@
  * the API on 127.0.0.1:0. Each request runs the loop until its response
  * arrives, bounded by a timer so no test can hang.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +28,7 @@
 #include "daemon/metrics.h"
 #include "daemon/store.h"
 #include "daemon/templates.h"
+#include "tests/unit/testutil.h"
 
 #define TOKEN     "s3cr3t-t0ken-for-tests-0123456789"
 #define AUTH      "Bearer " TOKEN
@@ -90,9 +90,7 @@ setup_base(void **state)
 	if (fx == NULL)
 		return -1;
 	*state = fx;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/test_http.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(fx->dir) == NULL)
+	if (tu_tmpdir(fx->dir, sizeof(fx->dir), "test_http") == -1)
 		return -1;
 	snprintf(fx->path, sizeof(fx->path), "%s/smsgwd.db", fx->dir);
 	snprintf(tpath, sizeof(tpath), "%s/conf/templates.conf",
@@ -151,9 +149,6 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	struct dirent *e;
-	char p[384];
-	DIR *d;
 
 	if (fx == NULL)
 		return 0;
@@ -163,16 +158,7 @@ teardown(void **state)
 		event_base_free(fx->base);
 	store_close(fx->st);
 	tmpl_free(fx->tmpl);
-	if (fx->dir[0] != '\0' && (d = opendir(fx->dir)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.') {
-				snprintf(p, sizeof(p), "%s/%s", fx->dir,
-				    e->d_name);
-				unlink(p);
-			}
-		closedir(d);
-		rmdir(fx->dir);
-	}
+	tu_rmdir(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -286,20 +272,7 @@ jstr(struct fx *fx, const char *key)
 	return v != NULL ? v : "";
 }
 
-static const char *
-query1(struct fx *fx, const char *sql)
-{
-	static char buf[2048];
-	sqlite3_stmt *s;
-
-	buf[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(store_db(fx->st), sql, -1, &s,
-	    NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
-		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return buf;
-}
+#define query1(fx, sql) tu_query1(store_db((fx)->st), (sql))
 
 static const char case_body[] =
     "{\"id_number\": \"" ID "\", \"name\": \"张三\","

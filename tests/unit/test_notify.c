@@ -4,7 +4,6 @@
  * shipped templates ($SMSGWD_SRC/conf/templates.conf, default the current
  * folder).
  */
-#include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +20,7 @@
 #include "daemon/notify.h"
 #include "daemon/store.h"
 #include "daemon/templates.h"
+#include "tests/unit/testutil.h"
 
 struct fx {
 	char             dir[64];
@@ -47,9 +47,7 @@ setup(void **state)
 	if (fx == NULL)
 		return -1;
 	*state = fx;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/test_notify.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(fx->dir) == NULL)
+	if (tu_tmpdir(fx->dir, sizeof(fx->dir), "test_notify") == -1)
 		return -1;
 	snprintf(fx->path, sizeof(fx->path), "%s/smsgwd.db", fx->dir);
 	if ((fx->st = store_open(fx->path, fx->err, sizeof(fx->err))) == NULL)
@@ -66,41 +64,15 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	struct dirent *e;
-	char p[384];
-	DIR *d;
 
 	store_close(fx->st);
 	tmpl_free(fx->t);
-	if ((d = opendir(fx->dir)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.') {
-				snprintf(p, sizeof(p), "%s/%s", fx->dir,
-				    e->d_name);
-				unlink(p);
-			}
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	tu_rmdir(fx->dir);
 	free(fx);
 	return 0;
 }
 
-/* The first column of a one-row query, as text ("" for no row). */
-static const char *
-query1(struct fx *fx, const char *sql)
-{
-	static char buf[4096];
-	sqlite3_stmt *s;
-
-	buf[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(store_db(fx->st), sql, -1, &s,
-	    NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
-		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return buf;
-}
+#define query1(fx, sql) tu_query1(store_db((fx)->st), (sql))
 
 static int
 notices(struct fx *fx)

@@ -4,7 +4,6 @@
  * migrations with data, a refused newer schema, and two handles on one file
  * (smsgwd and smsgwctl).
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "daemon/store.h"
+#include "tests/unit/testutil.h"
 
 struct fx {
 	char          dir[64];
@@ -34,9 +34,7 @@ setup(void **state)
 
 	if (fx == NULL)
 		return -1;
-	snprintf(fx->dir, sizeof(fx->dir), "%s/test_store.XXXXXX",
-	    getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
-	if (mkdtemp(fx->dir) == NULL) {
+	if (tu_tmpdir(fx->dir, sizeof(fx->dir), "test_store") == -1) {
 		free(fx);
 		return -1;
 	}
@@ -62,39 +60,14 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	struct dirent *e;
-	char p[384];
-	DIR *d;
 
 	store_close(fx->st);
-	if ((d = opendir(fx->dir)) != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (e->d_name[0] != '.') {
-				snprintf(p, sizeof(p), "%s/%s", fx->dir,
-				    e->d_name);
-				unlink(p);
-			}
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	tu_rmdir(fx->dir);
 	free(fx);
 	return 0;
 }
 
-/* The first column of a one-row query, as text ("" for no row). */
-static const char *
-query1(sqlite3 *db, const char *sql)
-{
-	static char buf[8192];
-	sqlite3_stmt *s;
-
-	buf[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != NULL)
-		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return buf;
-}
+#define query1 tu_query1
 
 static void check_rules(sqlite3 *db);
 

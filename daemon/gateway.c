@@ -334,7 +334,7 @@ batch_flush(struct gateway *g)
 		struct pending *p = &g->batch[i];
 
 		ack(g, p->link, p->token, !ok && p->wrote ? ESME_X_T_APPN :
-		    p->status, ok);
+		    p->status, ok && p->status == ESME_OK);
 	}
 	for (int i = 0; ok && i < g->nbatch; i++)
 		if (g->batch[i].reply != NULL)

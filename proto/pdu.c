@@ -810,8 +810,9 @@ struct wr {
 static void
 wr_bytes(struct wr *w, const void *src, size_t n)
 {
-	if (n > w->cap - w->off) {
-		w->off = w->cap + 1;         /* overflowed: checked once */
+	/* Once over, stay over (off > cap) and write nothing more. */
+	if (w->off > w->cap || n > w->cap - w->off) {
+		w->off = w->cap + 1;
 		return;
 	}
 	memcpy(w->b + w->off, src, n);
@@ -878,7 +879,7 @@ fast_encode(const struct pdu *p, uint8_t *buf, size_t cap, char *err,
 			    p->dst.ton, p->src.npi, p->dst.npi);
 			return -1;
 		}
-		wr_cstr(&w, p->service_type, 6);
+		wr_cstr(&w, p->service_type, sizeof(p->service_type));
 		wr_u8(&w, p->src.ton);
 		wr_u8(&w, p->src.npi);
 		wr_cstr(&w, p->src.addr, PDU_ADDR_MAX);

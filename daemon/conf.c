@@ -97,8 +97,8 @@ static const struct conf_key conf_keys[] = {
 	    "a message not accepted by the SMSC within this many hours "
 	    "expires"),
 	INT("outbox", "reply_backlog", outbox.reply_backlog, 16, 1000000,
-	    "2048", "replies waiting to be sent before new texts wait "
-	    "unacknowledged at the SMSC"),
+	    "2048", "replies waiting to be sent before new texts are refused "
+	    "for the SMSC to deliver again"),
 	INT("log", "bodies", log.bodies, 0, 1, "0",
 	    "log the texts of messages (ID numbers masked)"),
 	STR("http", "listen", http.listen, 0, "127.0.0.1:8080",

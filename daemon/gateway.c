@@ -79,23 +79,15 @@ struct gateway {
 	struct event      *stop_timer;
 	int                stopping;
 	int                running;    /* links not stopped yet */
-	/* deliver_sm_resp held back while the reply backlog is high. */
-	struct held_ack   *held;
-	size_t             nheld, held_cap;
+	/* Backpressure: texts refused while too many replies wait. */
 	int                reply_backlog;
-};
-
-struct held_ack {
-	struct smpp_link *link;
-	uint64_t          token;
-	uint32_t          status;
+	int                refusing;
+	unsigned long      refused;    /* texts refused this time */
 };
 
 static int txn(struct gateway *);
 static void commit_idle(struct gateway *);
-static void release_acks(struct gateway *, int all);
-static void ack(struct gateway *, struct smpp_link *, uint64_t, uint32_t,
-    int saved);
+static int backpressure(struct gateway *);
 
 static const char *
 mask_addr(const char *a, char *buf, size_t len)
@@ -134,7 +126,7 @@ pump(struct gateway *g)
 	}
 	metrics_set(M_OUTBOX_DEPTH, (int64_t)(outq_waiting(g->outq) +
 	    outq_inflight(g->outq)));
-	release_acks(g, 0);
+	(void)backpressure(g);
 	wait = outq_wait_ms(g->outq, clock_ms());
 	if (wait != UINT64_MAX && !evtimer_pending(g->pump_timer, NULL)) {
 		struct timeval tv = { (time_t)(wait / 1000),
@@ -333,8 +325,8 @@ batch_flush(struct gateway *g)
 	for (int i = 0; i < g->nbatch; i++) {
 		struct pending *p = &g->batch[i];
 
-		ack(g, p->link, p->token, !ok && p->wrote ? ESME_X_T_APPN :
-		    p->status, ok && p->status == ESME_OK);
+		smpp_link_ack(p->link, p->token, !ok && p->wrote ?
+		    ESME_X_T_APPN : p->status);
 	}
 	for (int i = 0; ok && i < g->nbatch; i++)
 		if (g->batch[i].reply != NULL)
@@ -346,56 +338,31 @@ batch_flush(struct gateway *g)
 }
 
 /*
- * Backpressure. Acknowledging a text lets the SMSC send the next one, so
- * while more than reply_backlog replies wait to go out, the acks of saved
- * texts wait too (in order): the SMSC's window fills and it pauses, and
- * memory stays bounded however slow the submit path. They go out once the
- * backlog is down to half. Refusals are never held: the SMSC must retry.
+ * Backpressure. While more than reply_backlog replies wait to go out, new
+ * texts are refused before anything is saved (ESME_RX_T_APPN: the SMSC
+ * keeps them and delivers them again later), so a fast inbound stream
+ * cannot outrun a slow submit path and grow memory without bound, and no
+ * saved text is left unacknowledged. Accepting resumes when the backlog is
+ * down to half. Returns 1 while refusing.
  */
-static void
-ack(struct gateway *g, struct smpp_link *l, uint64_t token, uint32_t status,
-    int saved)
+static int
+backpressure(struct gateway *g)
 {
-	if (saved && (g->nheld > 0 || outq_messages(g->outq, OUTQ_REPLY) >
-	    (size_t)g->reply_backlog)) {
-		if (g->nheld == g->held_cap) {
-			size_t cap = g->held_cap ? g->held_cap * 2 : 64;
-			struct held_ack *h = realloc(g->held, cap *
-			    sizeof(*h));
+	size_t n = outq_messages(g->outq, OUTQ_REPLY);
 
-			if (h == NULL)
-				goto now;    /* no memory: ack rather than lose */
-			g->held = h;
-			g->held_cap = cap;
-		}
-		if (g->nheld == 0)
-			log_warn("backpressure: %zu replies waiting (limit %d);"
-			    " texts wait unacknowledged at the SMSC",
-			    outq_messages(g->outq, OUTQ_REPLY),
-			    g->reply_backlog);
-		g->held[g->nheld++] = (struct held_ack){ l, token, status };
-		metrics_set(M_ACKS_HELD, (int64_t)g->nheld);
-		return;
+	if (!g->refusing && n > (size_t)g->reply_backlog) {
+		g->refusing = 1;
+		g->refused = 0;
+		log_warn("backpressure: %zu replies waiting (limit %d); new "
+		    "texts refused for the SMSC to deliver again", n,
+		    g->reply_backlog);
+	} else if (g->refusing && n <= (size_t)g->reply_backlog / 2) {
+		g->refusing = 0;
+		log_info("backpressure over: %zu replies waiting, %lu texts "
+		    "refused meanwhile", n, g->refused);
 	}
-now:
-	smpp_link_ack(l, token, status);
-}
-
-/* Sends the held acks once the backlog is down to half (all: now). */
-static void
-release_acks(struct gateway *g, int all)
-{
-	size_t n = g->nheld;
-
-	if (n == 0 || (!all && outq_messages(g->outq, OUTQ_REPLY) >
-	    (size_t)g->reply_backlog / 2))
-		return;
-	g->nheld = 0;
-	for (size_t i = 0; i < n; i++)
-		smpp_link_ack(g->held[i].link, g->held[i].token,
-		    g->held[i].status);
-	metrics_set(M_ACKS_HELD, 0);
-	log_info("backpressure over: %zu texts acknowledged", n);
+	metrics_set(M_BACKPRESSURE, g->refusing);
+	return g->refusing;
 }
 
 /* The link went down with texts uncommitted: forget them; the SMSC never
@@ -476,6 +443,15 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 	pd->token = token;
 	pd->status = ESME_OK;
 	pd->born_us = clock_us();
+
+	/* Receipts still count: they add no reply. */
+	if ((p->esm_class & PDU_ESM_TYPE_MASK) != PDU_ESM_RECEIPT &&
+	    backpressure(g)) {
+		metrics_add(M_INBOUND_REFUSED, NULL, 1);
+		g->refused++;
+		pd->status = ESME_X_T_APPN;
+		return;
+	}
 
 	inbound_from_pdu(g->reasm, p, clock_ms(), &it);
 	switch (it.kind) {
@@ -768,7 +744,6 @@ gateway_free(struct gateway *g)
 		event_free(g->pump_timer);
 	if (g->stop_timer != NULL)
 		event_free(g->stop_timer);
-	free(g->held);
 	free(g);
 }
 
@@ -799,7 +774,6 @@ gateway_stop(struct gateway *g)
 		return;
 	g->stopping = 1;
 	log_info("stopping: no new texts, waiting for outstanding responses");
-	release_acks(g, 1);          /* saved: their replies wait on disk */
 	evtimer_del(g->poll_timer);
 	/* Bounded: drain + unbind each take at most response_timeout_s. */
 	tv.tv_sec = 2 * g->smpp.response_timeout_s + 1;

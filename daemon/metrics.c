@@ -63,9 +63,8 @@ static const struct mdef {
 	[M_OUTBOX_DEPTH] = { "smsgwd_outbox_depth",
 	    "Outbound segments waiting or in flight.",
 	    T_GAUGE, NULL },
-	[M_ACKS_HELD] = { "smsgwd_acks_held",
-	    "Saved texts whose deliver_sm_resp waits for the reply backlog to "
-	    "fall.",
+	[M_BACKPRESSURE] = { "smsgwd_backpressure",
+	    "1 while new texts are refused because too many replies wait.",
 	    T_GAUGE, NULL },
 	[M_REPLY_LATENCY] = { "smsgwd_reply_latency_seconds",
 	    "Time from a deliver_sm received to its reply's submit_sm sent.",

@@ -21,7 +21,7 @@ enum metric {
 	/* gauges */
 	M_BOUND,                /* 1 bound, 0 not */
 	M_OUTBOX_DEPTH,         /* segments waiting + in flight */
-	M_ACKS_HELD,            /* deliver_sm_resp held back (backpressure) */
+	M_BACKPRESSURE,         /* 1 while texts are refused: replies wait */
 	/* histograms (seconds) */
 	M_REPLY_LATENCY,        /* deliver_sm in -> reply's submit_sm out */
 	M_COMMIT_LATENCY,       /* SQLite COMMIT */

@@ -274,7 +274,7 @@ is(scalar(grep { !/^smsgwd_/ } @names), 0, 'every name starts with smsgwd_');
 for my $m (qw(smsgwd_inbound_texts_total smsgwd_outbound_total
     smsgwd_receipts_total smsgwd_reconnects_total smsgwd_throttled_total
     smsgwd_submits_total smsgwd_inbound_refused_total smsgwd_smpp_bound
-    smsgwd_outbox_depth smsgwd_acks_held smsgwd_reply_latency_seconds
+    smsgwd_outbox_depth smsgwd_backpressure smsgwd_reply_latency_seconds
     smsgwd_sqlite_commit_seconds)) {
     like($r->{content}, qr/^# TYPE \Q$m\E (counter|gauge|histogram)$/m,
         "$m is exposed");

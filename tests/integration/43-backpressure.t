@@ -1,8 +1,9 @@
 #!/usr/bin/env perl
-# Backpressure: when replies pile up faster than the SMSC takes them,
-# smsgwd stops acknowledging new texts ([outbox] reply_backlog), so the
-# SMSC's window fills and it pauses; the acknowledgements go out as the
-# backlog drains. Every text is still saved and answered exactly once.
+# Backpressure: when replies pile up faster than the SMSC takes them
+# ([outbox] reply_backlog), smsgwd refuses new texts with a temporary error
+# before saving them; the SMSC delivers them again later. Accepting resumes
+# when the backlog is down to half. Every text is saved and answered
+# exactly once, and nothing saved is left unacknowledged.
 use strict;
 use warnings;
 use FindBin;
@@ -31,7 +32,7 @@ for (1 .. $ntexts) {
     $want{$phone} = 1;
 }
 
-# Watch how far acknowledgements run ahead of the replies the SMSC got.
+# Watch how far acknowledged texts run ahead of the replies the SMSC got.
 my ($ahead, $acked, $replied) = (0, 0, 0);
 my $end = time + 60;
 while (time < $end) {
@@ -43,16 +44,19 @@ while (time < $end) {
     last if $acked >= $ntexts && $replied >= $ntexts;
     sleep 0.05;
 }
-is($acked, $ntexts, 'every text acknowledged in the end');
+is($acked, $ntexts, 'every text accepted in the end');
 is($replied, $ntexts, 'every text answered');
-# Without backpressure the texts are all acknowledged within a second
-# while about ten replies a second go out: 60 or more ahead. With it, the
+# Without backpressure the texts are all accepted within a second while
+# about ten replies a second go out: 60 or more ahead. With it, the
 # backlog plus one SMSC window plus the replies in flight.
 cmp_ok($ahead, '<=', $backlog + $mo_window + 4,
-    "acknowledgements ran at most $ahead ahead of the replies");
-like($gw->log_text, qr/backpressure: \d+ replies waiting \(limit $backlog\)/,
-    'the hold is logged as a warning');
-like($gw->log_text, qr/backpressure over: \d+ texts acknowledged/,
+    "accepted texts ran at most $ahead ahead of the replies");
+my $refused = grep { $_->{status} eq 'ESME_RX_T_APPN' }
+    $sim->events('deliver_sm_resp');
+cmp_ok($refused, '>', 0, "$refused deliveries refused for later");
+like($gw->log_text, qr/backpressure: \d+ replies waiting \(limit $backlog\); new texts refused/,
+    'the refusing is logged as a warning');
+like($gw->log_text, qr/backpressure over: \d+ replies waiting, [1-9]\d* texts refused meanwhile/,
     'and its end');
 
 my %n;

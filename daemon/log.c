@@ -142,7 +142,7 @@ log_defer(struct event_base *base)
 static void
 emit(const char *line, size_t n, int urgent)
 {
-	if (log_ev == NULL || urgent || n > LOG_BUF_MAX) {
+	if (log_ev == NULL || urgent) {
 		log_flush();
 		out_write(line, n);
 		return;

@@ -154,8 +154,6 @@ main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	if ((d.base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
-	if (log_defer(d.base) == -1)
-		fatal("cannot set up logging");
 	if ((d.gw = gateway_new(d.base, &d.conf)) == NULL)
 		fatal("cannot set up the gateway");
 	ev_int = evsignal_new(d.base, SIGINT, on_term, &d);
@@ -177,6 +175,9 @@ main(int argc, char **argv)
 	service_ready();
 	if (service_watchdog_start(d.base) == -1)
 		fatal("cannot start the watchdog");
+	/* From here on, info lines of a loop turn go out together. */
+	if (log_defer(d.base) == -1)
+		fatal("cannot set up logging");
 	event_base_dispatch(d.base);
 	log_defer(NULL);
 	service_watchdog_stop();

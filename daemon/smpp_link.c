@@ -335,8 +335,9 @@ handle_pdu(struct smpp_link *l, const struct pdu *p)
 
 /*
  * Reads what the socket already holds into in, up to *more bytes in this
- * loop turn. Returns the bytes read; 0 at EOF, on EAGAIN or an error, or
- * while reading is paused: the bufferevent sees those on its next read.
+ * loop turn. Returns the bytes read; 0 at EOF, on EAGAIN or while reading
+ * is paused (the bufferevent sees EOF on its own next read); -1 on a read
+ * error, with errno: the caller drops the link.
  */
 static ev_ssize_t
 read_more(struct smpp_link *l, struct evbuffer *in, size_t *more)
@@ -351,10 +352,19 @@ read_more(struct smpp_link *l, struct evbuffer *in, size_t *more)
 	evbuffer_unfreeze(in, 0);
 	n = evbuffer_read(in, fd, *more < 4096 ? (int)*more : 4096);
 	evbuffer_freeze(in, 0);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		return -1;
 	if (n <= 0)
 		return 0;
-	*more -= (size_t)n < *more ? (size_t)n : *more;
+	*more -= (size_t)n;            /* evbuffer_read reads at most that */
 	return n;
+}
+
+static const char *
+read_error(char *buf, size_t len)
+{
+	snprintf(buf, len, "read failed: %s", strerror(errno));
+	return buf;
 }
 
 static void
@@ -365,6 +375,8 @@ read_cb(struct bufferevent *bev, void *arg)
 	const char *bad = NULL;
 	uint32_t gen = l->gen;
 	size_t more = READ_TURN_MAX;
+	ev_ssize_t got;
+	char why[96];
 
 	/* Read while a whole frame is buffered; stop if the link drops. */
 	while (l->gen == gen && l->bev != NULL) {
@@ -378,8 +390,10 @@ read_cb(struct bufferevent *bev, void *arg)
 		/* libevent reads 4 KiB per callback; what else has arrived
 		 * joins this turn's batch and its one commit. */
 		if (evbuffer_get_length(in) < PDU_HEADER_LEN) {
-			if (read_more(l, in, &more) > 0)
+			if ((got = read_more(l, in, &more)) > 0)
 				continue;
+			if (got < 0)
+				bad = read_error(why, sizeof(why));
 			break;
 		}
 		evbuffer_copyout(in, hdr, sizeof(hdr));
@@ -391,8 +405,10 @@ read_cb(struct bufferevent *bev, void *arg)
 		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 		    (uint32_t)hdr[2] << 8 | hdr[3];
 		if (evbuffer_get_length(in) < len) {
-			if (read_more(l, in, &more) > 0)
+			if ((got = read_more(l, in, &more)) > 0)
 				continue;
+			if (got < 0)
+				bad = read_error(why, sizeof(why));
 			break;
 		}
 		data = evbuffer_pullup(in, len);

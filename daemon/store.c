@@ -453,6 +453,21 @@ rewrite_checks(struct store *st, char *err, size_t errlen)
 		    left);
 		return -1;
 	}
+	/* And each has its new rule: an old text that differed from what
+	 * schema 3 wrote (replace() found nothing) fails here. */
+	if (pragma(st->db, "SELECT count(*) FROM sqlite_schema WHERE"
+	    " type = 'table' AND ("
+	    "(name = 'cases' AND sql LIKE '%status = ''appointment'')%') OR"
+	    " (name = 'loss_reports' AND sql LIKE '%state = ''released'')%') OR"
+	    " (name = 'messages' AND sql LIKE '%state = ''expired'')%') OR"
+	    " (name = 'outbox_parts' AND sql LIKE '%state = ''expired'')%'))",
+	    NULL, 0, &left) == -1)
+		return -1;
+	if (left != 4) {
+		errf(err, errlen, "%lld of 4 tables have the new CHECK text "
+		    "(the old one was not what schema 3 wrote)", left);
+		return -1;
+	}
 	return 0;
 }
 

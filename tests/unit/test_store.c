@@ -883,6 +883,48 @@ test_checks_without_ephemeral_tables(void **state)
 	check_rules(store_db(fx->st));
 }
 
+/*
+ * A schema-3 file whose CHECK text is not what schema 3 wrote (here, other
+ * spacing) cannot be rewritten: the migration fails, says why, and leaves
+ * the file at version 3, untouched.
+ */
+static void
+test_migration_v4_refuses_unknown_text(void **state)
+{
+	struct fx *fx = *state;
+	sqlite3 *db;
+
+	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
+	assert_non_null(fx->st);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA writable_schema = ON;"
+	    " UPDATE sqlite_schema SET sql = replace(sql,"
+	    " '(state = ''pending'' OR state = ''effective'' OR\n"
+	    "    state = ''released'')',"
+	    " 'state IN ( ''pending'', ''effective'', ''released'')')"
+	    " WHERE name = 'loss_reports';"
+	    " PRAGMA writable_schema = OFF; PRAGMA user_version = 3;", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* The table still works at version 3 (the edit was valid SQL). */
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_string_equal(tu_query1(db, "SELECT count(*) FROM loss_reports"),
+	    "0");
+	sqlite3_close(db);
+
+	assert_null(store_open(fx->path, fx->err, sizeof(fx->err)));
+	assert_non_null(strstr(fx->err, "migration 3 -> 4: 3 of 4 tables have"
+	    " the new CHECK text"));
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_string_equal(tu_query1(db, "PRAGMA user_version"), "3");
+	assert_non_null(strstr(tu_query1(db, "SELECT sql FROM sqlite_schema"
+	    " WHERE name = 'loss_reports'"),
+	    "state IN ( 'pending', 'effective', 'released')"));
+	sqlite3_close(db);
+}
+
 /* A fresh database and a migrated one have the same schema. */
 static void
 test_migrated_equals_fresh(void **state)
@@ -1498,6 +1540,8 @@ main(void)
 		cmocka_unit_test(test_status_names),
 		cmocka_unit_test_setup_teardown(test_checks_without_ephemeral_tables,
 		    setup_open, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_migration_v4_refuses_unknown_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_creates_v4,
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_pragmas, setup_open,

@@ -149,7 +149,7 @@ load_row(void *arg, const struct outbox_row *r)
 int
 outbox_fill(struct outbox *ob, int startup)
 {
-	int n;
+	int n, limit;
 
 	ob->loaded = 0;
 	if (startup) {
@@ -161,21 +161,17 @@ outbox_fill(struct outbox *ob, int startup)
 		ob->cursor = 0;
 	}
 	ob->startup = 0;
-	ob->more = 1;
-	if (outq_messages(ob->q, OUTQ_NOTIFY) < ob->notify_max) {
-		int limit = (int)(ob->notify_max -
-		    outq_messages(ob->q, OUTQ_NOTIFY)) * 4 + 64;
-
-		ob->more = 0;
-		if ((n = store_outbox_scan_queued(ob->st, ob->cursor, limit,
-		    load_row, ob)) == -1) {
-			ob->more = 1;
-			return -1;
-		}
-		if (n >= limit)
-			ob->more = 1;
+	if (outq_messages(ob->q, OUTQ_NOTIFY) >= ob->notify_max) {
+		ob->more = 1;                /* full: fill again as it drains */
+		return ob->loaded;
 	}
-	return ob->loaded;
+	limit = (int)(ob->notify_max - outq_messages(ob->q, OUTQ_NOTIFY)) * 4 +
+	    64;
+	ob->more = 0;                    /* load_row sets it if it fills up */
+	n = store_outbox_scan_queued(ob->st, ob->cursor, limit, load_row, ob);
+	if (n == -1 || n >= limit)
+		ob->more = 1;
+	return n == -1 ? -1 : ob->loaded;
 }
 
 int

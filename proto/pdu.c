@@ -599,13 +599,22 @@ fast_decode(uint32_t id, const uint8_t *buf, size_t mlen, struct pdu *p,
 	struct rd r = { buf, PDU_HEADER_LEN, mlen, "PDU" };
 	int ok;
 
-	if ((r.field = header_invalid(p->command_status, p->sequence)) != NULL)
-		id = 0;                      /* fails below */
 	switch (id) {
-	case 0:
-		ok = 0;
-		id = p->command_id;
+	case SUBMIT_SM:
+	case DELIVER_SM:
+	case SUBMIT_SM_RESP:
+	case DELIVER_SM_RESP:
 		break;
+	default:
+		return 0;
+	}
+	if ((r.field = header_invalid(p->command_status, p->sequence)) != NULL) {
+		errf(err, errlen, "%s does not unpack: %s is invalid",
+		    pdu_command_name(id), r.field);
+		*rc = -1;
+		return 1;
+	}
+	switch (id) {
 	case SUBMIT_SM:
 		ok = fast_sm(&r, p, 17) == 0;
 		break;

@@ -623,23 +623,6 @@ store_db(struct store *st)
 	return st->db;
 }
 
-/*
- * Steps a statement that returns no rows, then resets it. On failure the
- * error names what was being done.
- */
-static int
-exec_stmt(struct store *st, sqlite3_stmt *s, const char *what, char *err,
-    size_t errlen)
-{
-	int rc = sqlite3_step(s);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		dberr(st, what, err, errlen);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
 /* "what 12" or "what 12/3": formatted for error messages only. */
 static const char *
 ref_name(char *buf, size_t len, const char *what, int64_t id, int part)
@@ -651,6 +634,33 @@ ref_name(char *buf, size_t len, const char *what, int64_t id, int part)
 	return buf;
 }
 
+/*
+ * Steps s once, resets it and clears its bindings. On an error the message
+ * names what (with id and part when buf is given: built only then).
+ */
+static int
+exec_named(struct store *st, sqlite3_stmt *s, const char *what, int64_t id,
+    int part, char *buf, size_t len, char *err, size_t errlen)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		dberr(st, buf != NULL ? ref_name(buf, len, what, id, part) :
+		    what, err, errlen);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Steps a statement that returns no rows, then resets it. On failure the
+ * error names what was being done. */
+static int
+exec_stmt(struct store *st, sqlite3_stmt *s, const char *what, char *err,
+    size_t errlen)
+{
+	return exec_named(st, s, what, 0, 0, NULL, 0, err, errlen);
+}
+
 /* exec_stmt for a statement about one row: its name is built only when
  * there is an error to report. */
 static int
@@ -658,14 +668,8 @@ exec_ref(struct store *st, sqlite3_stmt *s, const char *what, int64_t id,
     int part, char *err, size_t errlen)
 {
 	char buf[80];
-	int rc = sqlite3_step(s);
 
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		dberr(st, ref_name(buf, sizeof(buf), what, id, part), err,
-		    errlen);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	return exec_named(st, s, what, id, part, buf, sizeof(buf), err, errlen);
 }
 
 int

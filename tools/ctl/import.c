@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -138,10 +137,7 @@ header(struct import *im, struct csv_record *rec)
 		v = rec->field[i];
 		len = rec->len[i];
 		trim(&v, &len);
-		for (c = 0; c < C_NCOLS; c++)
-			if (strcasecmp(v, casefields[c].name) == 0)
-				break;
-		if (c == C_NCOLS)
+		if ((c = casefield_find(v, 1)) == -1)
 			report(im, rec->line, "unknown column '%.40s'", v);
 		else if (im->field[c] != -1)
 			report(im, rec->line, "column '%s' appears twice",

@@ -73,13 +73,7 @@ EOF
 kannel_run() {
 	label=$1 secs=$2
 	shift 2
-	: > "$R/$label.sim"
-	"$B/smsc-sim" --listen "127.0.0.1:$PORT" --no-stdin \
-	    --load-cases "$R/load-cases-$CASES.csv" "$@" \
-	    > "$R/$label.sim" 2> "$R/$label.sim.err" &
-	SIM=$!
-	PIDS="$PIDS $SIM"
-	wait_for "$R/$label.sim" '"listening"' 5 || { echo "smsc-sim did not start"; exit 1; }
+	start_load_sim "$label" "$@"
 	"$BEARERBOX" -v 4 "$K/kannel.conf" > "$K/$label.bb.out" 2>&1 &
 	BB=$!
 	PIDS="$PIDS $BB"

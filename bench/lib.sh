@@ -28,6 +28,21 @@ per_1000() {
 # json_field FILE NAME: NAME's value in the last JSON line that has it.
 json_field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$1" | tail -1; }
 
+# start_load_sim LABEL ARGS...: smsc-sim --load in the background, output to
+# $R/LABEL.sim; sets SIM and adds it to PIDS. Uses B, R, PORT and CASES.
+start_load_sim() {
+	label=$1
+	shift
+	: > "$R/$label.sim"
+	"$B/smsc-sim" --listen "127.0.0.1:$PORT" --no-stdin \
+	    --load-cases "$R/load-cases-$CASES.csv" "$@" \
+	    > "$R/$label.sim" 2> "$R/$label.sim.err" &
+	SIM=$!
+	PIDS="$PIDS $SIM"
+	wait_for "$R/$label.sim" '"listening"' 5 ||
+	    { echo "smsc-sim did not start"; exit 1; }
+}
+
 # stop PID: SIGTERM, then SIGKILL after 5 s.
 stop() {
 	kill "$1" 2>/dev/null || return 0

@@ -75,18 +75,6 @@ t0=$(now)
 say "import_cases rows=$CASES seconds=$(since "$t0") (target <= 10)"
 mv "$R/smsgwd.db" "$R/pristine.db"
 
-# run_sim LABEL SECONDS ARGS...: starts smsc-sim --load in the background.
-run_sim() {
-	label=$1 secs=$2
-	shift 2
-	: > "$R/$label.sim"
-	"$B/smsc-sim" --listen "127.0.0.1:$PORT" --no-stdin \
-	    --load-cases "$R/load-cases-$CASES.csv" "$@" \
-	    > "$R/$label.sim" 2> "$R/$label.sim.err" &
-	SIM=$!
-	PIDS="$PIDS $SIM"
-	wait_for "$R/$label.sim" '"listening"' 5 || { echo "smsc-sim did not start"; exit 1; }
-}
 
 
 # smsgwd_run LABEL SECONDS SIM-ARGS...: one load run against smsgwd.
@@ -96,7 +84,7 @@ smsgwd_run() {
 	cp "$R/pristine.db" "$R/smsgwd.db"
 	rm -f "$R/smsgwd.db-wal" "$R/smsgwd.db-shm"
 	[ -z "${PREP:-}" ] || $PREP
-	run_sim "$label" "$secs" "$@"
+	start_load_sim "$label" "$@"
 	t0=$(now)
 	"$B/smsgwd" -c "$R/${CONF:-smsgwd.conf}" 2> "$R/$label.gw.err" &
 	GW=$!

@@ -10,7 +10,6 @@ use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use JSON::PP;
-use POSIX qw(_exit);
 use SmsgwdTest;
 use Test::More;
 
@@ -31,34 +30,8 @@ spew($conf, "[smpp]\nsystem_id = smsgwd\nsource_addr = 10659000\n"
     . "[templates]\npath = $src/conf/templates.conf\n"
     . "[parsers]\npatterns = $src/conf/patterns.conf\n");
 
-sub spew {
-    my ($file, $text) = @_;
-    open my $f, '>:raw', $file or die "$file: $!";
-    utf8::encode($text) if utf8::is_utf8($text);
-    print $f $text;
-    close $f;
-}
-
-sub slurp {
-    my ($file) = @_;
-    open my $f, '<:encoding(UTF-8)', $file or return '';
-    local $/;
-    return scalar <$f>;
-}
-
 # Runs smsgwctl -c $conf @args; returns (exit code, stdout, stderr).
-sub ctl {
-    my @args = @_;
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>', "$dir/out" or _exit(126);
-        open STDERR, '>', "$dir/err" or _exit(126);
-        utf8::encode($_) for @args;
-        exec $bin, '-c', $conf, @args or _exit(127);
-    }
-    waitpid $pid, 0;
-    return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
-}
+sub ctl { return run_ctl($conf, $dir, @_) }
 
 # The command's --json output, decoded (undef if it does not parse).
 sub ctl_json {

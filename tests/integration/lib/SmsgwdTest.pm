@@ -13,7 +13,7 @@ use POSIX qw(:sys_wait_h _exit);
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(build_dir free_port start_sim start_gw tmpdir wait_until
-    template src_dir);
+    template src_dir spew slurp run_ctl);
 
 my @started;     # every child PID, for the END block
 
@@ -23,6 +23,39 @@ $SIG{PIPE} = 'IGNORE';
 # Interrupted (Ctrl-C, a runner's timeout): still run END and clean up.
 $SIG{$_} = sub { exit 128 } for qw(INT TERM HUP);
 my $json = JSON::PP->new->utf8;
+
+# Writes text to file (UTF-8 if it holds characters); dies on failure.
+sub spew {
+    my ($file, $text) = @_;
+    open my $f, '>:raw', $file or die "$file: $!";
+    utf8::encode($text) if utf8::is_utf8($text);
+    print $f $text;
+    close $f;
+}
+
+# A file's contents, decoded from UTF-8 ('' if it cannot be read).
+sub slurp {
+    my ($file) = @_;
+    open my $f, '<:encoding(UTF-8)', $file or return '';
+    local $/;
+    return scalar <$f>;
+}
+
+# Runs smsgwctl -c CONF ARGS with its output in DIR/out and DIR/err;
+# returns (exit code, stdout, stderr).
+sub run_ctl {
+    my ($conf, $dir, @args) = @_;
+    my $bin = build_dir() . '/smsgwctl';
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>', "$dir/out" or _exit(126);
+        open STDERR, '>', "$dir/err" or _exit(126);
+        utf8::is_utf8($_) and utf8::encode($_) for @args;
+        exec $bin, '-c', $conf, @args or _exit(127);
+    }
+    waitpid $pid, 0;
+    return ($? >> 8, slurp("$dir/out"), slurp("$dir/err"));
+}
 
 sub build_dir {
     my $d = $ENV{SMSGWD_BUILD} // 'build';

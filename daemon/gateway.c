@@ -250,6 +250,7 @@ commit_idle(struct gateway *g)
 
 	if (!g->in_txn || g->nbatch > 0)
 		return;
+	(void)outbox_sync_mark(g->outbox, 0);
 	if (store_commit(g->store, err, sizeof(err)) == -1) {
 		store_rollback(g->store);
 		log_err("store: outbox updates not committed: %s; the parts "
@@ -272,12 +273,15 @@ queue_reply(struct gateway *g, const struct pdu_addr *to, int64_t id,
 	src.ton = (uint8_t)g->smpp.source_ton;
 	src.npi = (uint8_t)g->smpp.source_npi;
 	snprintf(src.addr, sizeof(src.addr), "%s", g->smpp.source_addr);
-	if (outq_push(g->outq, OUTQ_REPLY, (uint64_t)id, &src, to, text, NULL,
-	    err, sizeof(err)) == -1)
-		log_err("reply id=%lld to=%s not queued: %s", (long long)id,
-		    mask_addr(to->addr, a, sizeof(a)), err);
-	else
+	if (outbox_reply(g->outbox, (uint64_t)id, &src, to, text, err,
+	    sizeof(err)) == 0) {
 		outq_set_born(g->outq, born_us);
+		return;
+	}
+	log_err("reply id=%lld to=%s not queued: %s", (long long)id,
+	    mask_addr(to->addr, a, sizeof(a)), err);
+	if (txn(g) == 0)
+		(void)outbox_reply_failed(g->outbox, (uint64_t)id);
 }
 
 static void
@@ -309,6 +313,8 @@ batch_flush(struct gateway *g)
 	if (g->in_txn) {
 		uint64_t t0 = clock_us();
 
+		if (!g->batch_failed)
+			(void)outbox_sync_mark(g->outbox, 0);
 		if (g->batch_failed || store_commit(g->store, err,
 		    sizeof(err)) == -1) {
 			store_rollback(g->store);
@@ -726,6 +732,14 @@ gateway_free(struct gateway *g)
 		smpp_link_free(g->rx);
 	smpp_link_free(g->tx);
 	http_api_free(g->http);
+	if (g->in_txn)
+		store_rollback(g->store);
+	g->in_txn = 0;
+	/* A stop saves the mark, so the next start checks few rows. */
+	if (g->outbox != NULL && txn(g) == 0) {
+		(void)outbox_sync_mark(g->outbox, 1);
+		commit_idle(g);
+	}
 	outq_free(g->outq);
 	outbox_free(g->outbox);
 	reasm_free(g->reasm);

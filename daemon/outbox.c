@@ -4,6 +4,14 @@
  * cursor scan here skips them except at start-up; notifications come only
  * through the scan, a bounded number at a time, so a bulk of 100,000 never
  * sits in memory and never gets ahead of replies.
+ *
+ * A reply's row is written 'submitted' with the text it answers, and only
+ * its parts are recorded as the SMSC accepts them: the hot path updates no
+ * message row. Until every part has an outcome the message is "open"; the
+ * store's outbox mark is kept at or below the oldest open one, so a start
+ * after a crash checks the rows from the mark on and sends what is
+ * missing (outbox_fill). The mark is written every MARK_STEP ids and when
+ * the daemon stops: the rows a start checks stay few.
  */
 #include "daemon/outbox.h"
 
@@ -20,6 +28,14 @@
 /* Messages remembered as retried once (a restart forgets: at worst one
  * more try). */
 #define RETRIED_RING 1024
+
+/* The stored mark moves once it is this many ids behind. */
+#define MARK_STEP 1024
+
+struct open_msg {
+	int64_t id;
+	int     done;
+};
 
 struct outbox {
 	struct store     *st;
@@ -38,6 +54,12 @@ struct outbox {
 	int               force_attempts;
 	int64_t           retried[RETRIED_RING];  /* retried once already */
 	size_t            retried_next;
+	/* Open messages by ascending id in open[head .. head + n); done ones
+	 * leave once nothing older is open. */
+	struct open_msg  *open;
+	size_t            open_head, open_n, open_cap;
+	int64_t           open_next;     /* past the newest opened */
+	int64_t           mark_stored;   /* the store's mark, as last written */
 };
 
 struct outbox *
@@ -55,13 +77,116 @@ outbox_new(struct store *st, struct outq *q, const struct outbox_cfg *cfg)
 	ob->validity_h = cfg->validity_h;
 	ob->notify_max = cfg->notify_in_memory;
 	ob->data_version = store_data_version(st);
+	if ((ob->mark_stored = store_outbox_mark(st)) < 1) {
+		log_err("outbox: cannot read the outbox mark");
+		free(ob);
+		return NULL;
+	}
+	ob->open_next = ob->mark_stored;
 	return ob;
 }
 
 void
 outbox_free(struct outbox *ob)
 {
+	if (ob != NULL)
+		free(ob->open);
 	free(ob);
+}
+
+/* Index in open[] of the first entry with id >= id. */
+static size_t
+open_find(const struct outbox *ob, int64_t id)
+{
+	size_t lo = ob->open_head, hi = ob->open_head + ob->open_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ob->open[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Opens id (normally newer than every open one: ids only grow). */
+static int
+open_add(struct outbox *ob, int64_t id)
+{
+	size_t at;
+
+	if (ob->open_head + ob->open_n == ob->open_cap) {
+		if (ob->open_head > 0 && ob->open_head >= ob->open_cap / 2) {
+			memmove(ob->open, ob->open + ob->open_head,
+			    ob->open_n * sizeof(*ob->open));
+			ob->open_head = 0;
+		} else {
+			size_t cap = ob->open_cap ? ob->open_cap * 2 : 256;
+			struct open_msg *p = realloc(ob->open,
+			    cap * sizeof(*p));
+
+			if (p == NULL)
+				return -1;
+			ob->open = p;
+			ob->open_cap = cap;
+		}
+	}
+	at = open_find(ob, id);
+	if (at < ob->open_head + ob->open_n && ob->open[at].id == id)
+		return 0;
+	memmove(ob->open + at + 1, ob->open + at,
+	    (ob->open_head + ob->open_n - at) * sizeof(*ob->open));
+	ob->open[at].id = id;
+	ob->open[at].done = 0;
+	ob->open_n++;
+	if (id >= ob->open_next)
+		ob->open_next = id + 1;
+	return 0;
+}
+
+/* Closes id; 1 if it was open. */
+static int
+open_close(struct outbox *ob, int64_t id)
+{
+	size_t at = open_find(ob, id);
+
+	if (at == ob->open_head + ob->open_n || ob->open[at].id != id ||
+	    ob->open[at].done)
+		return 0;
+	ob->open[at].done = 1;
+	while (ob->open_n > 0 && ob->open[ob->open_head].done) {
+		ob->open_head++;
+		ob->open_n--;
+	}
+	if (ob->open_n == 0)
+		ob->open_head = 0;
+	return 1;
+}
+
+int64_t
+outbox_low(const struct outbox *ob)
+{
+	return ob->open_n > 0 ? ob->open[ob->open_head].id : ob->open_next;
+}
+
+int
+outbox_sync_mark(struct outbox *ob, int force)
+{
+	int64_t low = outbox_low(ob);
+	char err[200];
+
+	if (low <= ob->mark_stored ||
+	    (!force && low - ob->mark_stored < MARK_STEP))
+		return 0;
+	if (store_outbox_set_mark(ob->st, low, err, sizeof(err)) == -1) {
+		/* The stored mark lags: a start checks more rows, no more. */
+		log_err("outbox mark: %s", err);
+		return -1;
+	}
+	ob->mark_stored = low;
+	return 0;
 }
 
 static int
@@ -88,8 +213,8 @@ load_row(void *arg, const struct outbox_row *r)
 	struct pdu_addr dst;
 	char err[200], national[24];
 
-	if (r->id == ob->force_id) {
-		;                            /* a retry: load it now */
+	if (r->id == ob->force_id || ob->startup == 2) {
+		;                  /* a retry, or open past the mark: load it */
 	} else if (r->cls == OUTBOX_NOTIFY) {
 		if (ob->startup == 1)
 			return 0;            /* the replies pass */
@@ -102,7 +227,7 @@ load_row(void *arg, const struct outbox_row *r)
 		ob->cursor = r->id;          /* pushed when its batch committed */
 		return 0;
 	}
-	if (r->state != OB_QUEUED)
+	if (r->state != OB_QUEUED && ob->startup != 2)
 		return 0;                    /* every part accepted: receipts */
 	if (time(NULL) - r->at > (int64_t)ob->validity_h * 3600) {
 		log_warn("outbox id=%lld expired unsent after %d h",
@@ -110,7 +235,8 @@ load_row(void *arg, const struct outbox_row *r)
 		return fail_row(ob, r->id, OB_EXPIRED, r->attempts,
 		    "VALIDITY_EXPIRED") == -1 ? -1 : 0;
 	}
-	if (r->cls == OUTBOX_NOTIFY && msisdn_national(r->msisdn, ob->cc,
+	if (r->cls == OUTBOX_NOTIFY && r->state == OB_QUEUED &&
+	    msisdn_national(r->msisdn, ob->cc,
 	    national, sizeof(national)) == 0 &&
 	    store_optout_get(ob->st, national) == 1) {
 		log_info("outbox id=%lld not sent: the number opted out",
@@ -123,6 +249,17 @@ load_row(void *arg, const struct outbox_row *r)
 		return -1;
 	for (int i = 0; i < SEG_MAX_PARTS; i++)
 		done[i] = states[i] >= 0;
+	if (r->state == OB_SUBMITTED) {
+		/* Past the mark: open only if a part is still unsent. */
+		int parts = outq_parts(ob->q, r->text), i = 0;
+
+		while (i < parts && done[i])
+			i++;
+		if (parts > 0 && i == parts)
+			return 0;
+		if (open_add(ob, r->id) == -1)
+			return -1;
+	}
 	memset(&dst, 0, sizeof(dst));
 	dst.ton = (uint8_t)r->ton;
 	dst.npi = (uint8_t)r->npi;
@@ -139,6 +276,7 @@ load_row(void *arg, const struct outbox_row *r)
 	    sizeof(err)) == -1) {
 		log_err("outbox id=%lld cannot be sent: %s", (long long)r->id,
 		    err);
+		(void)open_close(ob, r->id);
 		return fail_row(ob, r->id, OB_FAILED, r->attempts,
 		    "ENCODE_FAILED") == -1 ? -1 : 0;
 	}
@@ -153,7 +291,12 @@ outbox_fill(struct outbox *ob, int startup)
 
 	ob->loaded = 0;
 	if (startup) {
-		/* Pass 1: every unfinished reply; pass 2: notifications. */
+		/* Pass 0: rows past the mark that a crash left with parts
+		 * unsent; pass 1: every queued reply; pass 2: notifications. */
+		ob->startup = 2;
+		if (store_outbox_scan_open(ob->st, ob->mark_stored, -1,
+		    load_row, ob) == -1)
+			return -1;
 		ob->startup = 1;
 		if (store_outbox_scan_queued(ob->st, 0, -1, load_row, ob) ==
 		    -1)
@@ -224,11 +367,41 @@ settle(struct outbox *ob, int64_t id, int attempts)
 }
 
 int
+outbox_reply(struct outbox *ob, uint64_t id, const struct pdu_addr *src,
+    const struct pdu_addr *dst, const char *text, char *err, size_t errlen)
+{
+	if (open_add(ob, (int64_t)id) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (outq_push(ob->q, OUTQ_REPLY, id, src, dst, text, NULL, err,
+	    errlen) == -1) {
+		(void)open_close(ob, (int64_t)id);
+		return -1;
+	}
+	return 0;
+}
+
+int
+outbox_reply_failed(struct outbox *ob, uint64_t id)
+{
+	return fail_row(ob, (int64_t)id, OB_FAILED, 0, "ENCODE_FAILED");
+}
+
+int
 outbox_final(struct outbox *ob, const struct outq_msg_info *m)
 {
+	int was_open = open_close(ob, (int64_t)m->id);
+
 	if (!m->ok)
 		return fail_row(ob, (int64_t)m->id, OB_FAILED, m->attempts,
 		    smpp_link_status_name(m->status));
+	/* Its row says submitted already and its one part row has the
+	 * SMSC's id: nothing to write. */
+	if (was_open && m->parts == 1 && !m->resumed) {
+		metrics_add(M_OUTBOUND, outbox_state_name(OB_SUBMITTED), 1);
+		return 0;
+	}
 	if (fail_row(ob, (int64_t)m->id, OB_SUBMITTED, m->attempts, NULL) ==
 	    -1)
 		return -1;

@@ -46,6 +46,25 @@ int outbox_poll(struct outbox *ob);
 /* A part's submit_sm_resp: ESME_OK records it as submitted. */
 int outbox_part_done(struct outbox *ob, uint64_t msg_id, int part,
     uint32_t status, const char *smsc_id);
+/*
+ * Queues a reply whose row the caller has just committed in state
+ * submitted, and keeps it open (below the outbox mark's reach) until every
+ * part has an outcome. -1 with err if the text does not encode: the caller
+ * records that with outbox_reply_failed() inside a transaction.
+ */
+int outbox_reply(struct outbox *ob, uint64_t id, const struct pdu_addr *src,
+    const struct pdu_addr *dst, const char *text, char *err, size_t errlen);
+int outbox_reply_failed(struct outbox *ob, uint64_t id);
+
+/* The oldest open message, or past the newest opened: every submitted row
+ * below it is finished in memory. */
+int64_t outbox_low(const struct outbox *ob);
+
+/* Writes the outbox mark, inside the caller's transaction, once it is
+ * MARK_STEP behind outbox_low() (always, with force). 0, or -1 if the
+ * write failed (the stored mark then lags, which is safe). */
+int outbox_sync_mark(struct outbox *ob, int force);
+
 /* Every part has an outcome: the message is submitted or failed. */
 int outbox_final(struct outbox *ob, const struct outq_msg_info *m);
 /* A delivery receipt: updates the part and, with it, the message. */

@@ -170,6 +170,21 @@ outq_push(struct outq *q, enum outq_class cls, uint64_t id,
 	return 0;
 }
 
+int
+outq_parts(const struct outq *q, const char *text)
+{
+	struct segments seg;
+	char err[128];
+	int n;
+
+	if (segment_text(text, strlen(text), q->mode, 1, &seg, err,
+	    sizeof(err)) == -1)
+		return -1;
+	n = seg.total;
+	segments_free(&seg);
+	return n;
+}
+
 void
 outq_set_born(struct outq *q, uint64_t born_us)
 {

@@ -52,6 +52,10 @@ int outq_push(struct outq *q, enum outq_class cls, uint64_t id,
     const struct pdu_addr *src, const struct pdu_addr *dst,
     const char *text, const uint8_t *done, char *err, size_t errlen);
 
+/* How many parts text makes in this queue's mode, or -1 if it does not
+ * encode. */
+int outq_parts(const struct outq *q, const char *text);
+
 /* When the message's cause arrived (monotonic µs, e.g. its deliver_sm),
  * for the reply-latency histogram; 0 if unknown. Applies to the message
  * pushed last. */

@@ -390,6 +390,8 @@ pipeline_handle(struct pipeline *p, const struct inbound *in, int answer,
 		rec.npi = in->src.npi;
 		rec.text = r->text;
 		rec.reply_to = r->in_id;
+		/* The gateway sends it as this batch commits (outbox mark). */
+		rec.state = OB_SUBMITTED;
 		if ((r->out_id = store_msg_add(p->st, &rec, err, errlen)) == -1)
 			return -1;
 		r->send = 1;

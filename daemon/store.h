@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 enum case_status {
 	CASE_ACCEPTED, CASE_REVIEWING, CASE_PRODUCING, CASE_MAILED,
@@ -99,7 +99,8 @@ int store_optout_get(struct store *st, const char *msisdn);
 
 /*
  * The message log. Returns the new row id, or -1 with err. An outbound row
- * is also an outbox row: state 'queued', class from cls.
+ * is also an outbox row: state from state (queued or submitted), class from
+ * cls.
  */
 enum outbox_class { OUTBOX_REPLY, OUTBOX_NOTIFY };
 struct msg_rec {
@@ -110,16 +111,22 @@ struct msg_rec {
 	const char *text;          /* UTF-8 */
 	const char *intent;        /* inbound: intent name; may be NULL */
 	int64_t     reply_to;      /* outbound: the inbound row, or 0 */
+	int         state;         /* outbound: OB_QUEUED, or OB_SUBMITTED
+	                            * for a reply the daemon itself sends as
+	                            * the row commits (see outbox_mark) */
 };
 int64_t store_msg_add(struct store *st, const struct msg_rec *m, char *err,
     size_t errlen);
 
 /*
- * The outbox (schema 3, CHECKs rewritten in 4): outbound rows in state queued -> submitted ->
- * delivered | failed | expired, and one outbox_parts row per segment the
- * SMSC accepted (its message id, its own state). A message is delivered
- * when every part is. The concatenation reference is kept on the row so a
- * resend after a crash continues the same set.
+ * The outbox (schema 3; CHECKs rewritten in 4; mark, rowid parts and the
+ * queued-only index in 5): outbound rows in state queued -> submitted ->
+ * delivered | failed | expired, and one outbox_parts row (id msg_id * 256
+ * + part) per segment the SMSC accepted (its message id, its own state).
+ * A reply the daemon sends itself is written submitted at once; the outbox
+ * mark says which of those may still have parts unsent (store_outbox_mark).
+ * A message is delivered when every part is. The concatenation reference
+ * follows from the id, so a resend after a crash continues the same set.
  */
 enum outbox_state { OB_QUEUED, OB_SUBMITTED, OB_DELIVERED, OB_FAILED,
 	OB_EXPIRED, OB_NSTATES };
@@ -140,7 +147,8 @@ struct outbox_row {
 
 /*
  * Calls fn for up to limit rows in state queued or submitted with id >
- * after_id, in id order. fn returns 0 to go on, -1 to stop. Returns the
+ * after_id, in id order (reading the log from after_id on: meant for one
+ * message or a few). fn returns 0 to go on, -1 to stop. Returns the
  * number of rows seen, or -1 on error.
  */
 int store_outbox_scan(struct store *st, int64_t after_id, int limit,
@@ -149,6 +157,18 @@ int store_outbox_scan(struct store *st, int64_t after_id, int limit,
  * the cost does not grow with the rows that wait for receipts. */
 int store_outbox_scan_queued(struct store *st, int64_t after_id, int limit,
     int (*fn)(void *arg, const struct outbox_row *r), void *arg);
+/* The same for rows in state submitted with id >= from_id: those from
+ * the outbox mark on may still have parts to send. */
+int store_outbox_scan_open(struct store *st, int64_t from_id, int limit,
+    int (*fn)(void *arg, const struct outbox_row *r), void *arg);
+/*
+ * The outbox mark (schema 5): every row below it in state submitted had
+ * each part accepted by the SMSC or its outcome recorded. Returns it, or
+ * -1. set moves it up (never down) inside the caller's transaction.
+ */
+int64_t store_outbox_mark(struct store *st);
+int store_outbox_set_mark(struct store *st, int64_t low, char *err,
+    size_t errlen);
 /* States of parts 1..n of a message into states[0..n-1]; -1 where the SMSC
  * has not accepted the part yet. Returns 0 / -1. */
 int store_outbox_part_states(struct store *st, int64_t msg_id, int *states,

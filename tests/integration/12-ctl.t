@@ -250,8 +250,9 @@ like($lines[1], qr/^$id\s.*\snotify\s+queued\s+0\s+138\*\*\*\*8000\s+-\s+-\s+-\s
 my ($n2) = map { $_->[0] } sql("SELECT max(id) FROM messages WHERE class"
     . " = 'notify'");
 sql("UPDATE messages SET state = 'submitted', attempts = 1, ref = 7 WHERE"
-    . " id = $id; INSERT INTO outbox_parts VALUES ($id, 1, 'a1', 'delivered',"
-    . " 'DELIVRD', 1), ($id, 2, 'a2', 'submitted', NULL, 1);"
+    . " id = $id; INSERT INTO outbox_parts VALUES ($id * 256 + 1, $id, 1,"
+    . " 'a1', 'delivered', 'DELIVRD', 1), ($id * 256 + 2, $id, 2, 'a2',"
+    . " 'submitted', NULL, 1);"
     . " UPDATE messages SET state = 'delivered', attempts = 1,"
     . " last_status = 'DELIVRD' WHERE id = $n2");
 $doc = ctl_json('outbox');

@@ -105,17 +105,28 @@ test_status_names(void **state)
 }
 
 static void
-test_open_creates_v4(void **state)
+test_open_creates_v5(void **state)
 {
 	struct fx *fx = *state;
 	sqlite3 *db = store_db(fx->st);
 
-	assert_int_equal(STORE_SCHEMA_VERSION, 4);
-	assert_int_equal(store_schema_version(fx->st), 4);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "4");
+	assert_int_equal(STORE_SCHEMA_VERSION, 5);
+	assert_int_equal(store_schema_version(fx->st), 5);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "5");
 	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('cases', 'loss_reports',"
-	    " 'messages', 'optouts', 'outbox_parts')"), "5");
+	    " 'messages', 'optouts', 'outbox_parts', 'outbox_mark')"), "6");
+	/* An empty log: the mark starts at the first id. */
+	assert_int_equal(store_outbox_mark(fx->st), 1);
+	/* Only queued rows are indexed; parts are a rowid table. */
+	assert_string_equal(query1(db, "SELECT group_concat(s.name || '(' ||"
+	    " i.name || ')') FROM sqlite_schema s, pragma_index_info(s.name) i"
+	    " WHERE s.type = 'index' AND s.tbl_name = 'messages'"),
+	    "messages_queued(id)");
+	assert_non_null(strstr(query1(db, "SELECT sql FROM sqlite_schema"
+	    " WHERE name = 'messages_queued'"), "WHERE state = 'queued'"));
+	assert_string_equal(query1(db, "SELECT group_concat(name) FROM"
+	    " pragma_table_info('outbox_parts') WHERE pk = 1"), "id");
 	assert_string_equal(query1(db, "SELECT count(*) FROM"
 	    " pragma_table_info('messages') WHERE name IN ('state', 'class',"
 	    " 'attempts', 'last_status', 'smsc_ids', 'ref')"), "6");
@@ -198,68 +209,63 @@ stmt_sql(sqlite3 *db, const char *prefix)
 	return NULL;
 }
 
+/* The query plan of the prepared statement that starts with prefix. */
+static void
+plan_of(sqlite3 *db, const char *prefix, char *all, size_t cap)
+{
+	sqlite3_stmt *plan;
+	char sql[2048];
+	size_t used = 0;
+
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(db,
+	    prefix));
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL),
+	    SQLITE_OK);
+	all[0] = '\0';
+	while (sqlite3_step(plan) == SQLITE_ROW && used < cap)
+		used += (size_t)snprintf(all + used, cap - used, "%s\n",
+		    sqlite3_column_text(plan, 3));
+	sqlite3_finalize(plan);
+}
+
+#define OB_SELECT "SELECT id, class, msisdn, ton, npi, text, state," \
+	" attempts, ref, at FROM messages WHERE "
+
 /*
- * The outbox scan reads only the partial index messages_outbox (its query
- * repeats the index's WHERE term verbatim), and needs no sort: start-up
- * after a long outage must not read the whole log nor sort the outbox.
+ * No outbox statement reads the whole log or sorts: the queued scan seeks
+ * the queued-only index (start-up after a long outage reads what waits,
+ * not what waits for receipts); the scans past an id seek the row id; the
+ * part and SMSC-id lookups seek their keys.
  */
 static void
 test_outbox_scan_plan(void **state)
 {
 	struct fx *fx = *state;
 	sqlite3 *db = store_db(fx->st);
-	const char *scan = NULL;
-	sqlite3_stmt *s = NULL, *plan;
-	char sql[2048], all[2048] = "";
-	size_t used = 0;
+	char all[2048];
 
-	while ((s = sqlite3_next_stmt(db, s)) != NULL)
-		if (strstr(sqlite3_sql(s), "UNION ALL") != NULL)
-			scan = sqlite3_sql(s);
-	assert_non_null(scan);
-	assert_non_null(strstr(scan, "state IN ('queued', 'submitted')"));
-	assert_non_null(strstr(query1(db, "SELECT sql FROM sqlite_schema"
-	    " WHERE name = 'messages_outbox'"),
-	    "WHERE state IN ('queued', 'submitted')"));
-	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", scan);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL),
-	    SQLITE_OK);
-	while (sqlite3_step(plan) == SQLITE_ROW)
-		used += (size_t)snprintf(all + used, sizeof(all) - used,
-		    "%s\n", sqlite3_column_text(plan, 3));
-	sqlite3_finalize(plan);
-	assert_non_null(strstr(all, "MERGE (UNION ALL)"));
-	assert_non_null(strstr(all, "SEARCH messages USING INDEX"
-	    " messages_outbox (state=? AND id>?)"));
-	assert_non_null(strstr(strstr(all, "messages_outbox") + 1,
-	    "messages_outbox"));
-	assert_null(strstr(all, "TEMP B-TREE"));
-	assert_null(strstr(all, "SCAN"));
-
-	/* The queued-only scan seeks into the same index, no sort, no scan:
-	 * rows waiting for receipts cost it nothing. */
-	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(db,
-	    "SELECT id, class, msisdn, ton, npi, text, state, attempts, ref,"
-	    " at FROM messages WHERE state IN ('queued', 'submitted') AND"
-	    " state = 'queued' AND id > ?1 ORDER BY"));
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(plan), SQLITE_ROW);
-	assert_non_null(strstr((const char *)sqlite3_column_text(plan, 3),
-	    "SEARCH messages USING INDEX messages_outbox (state=? AND id>?)"));
-	assert_int_equal(sqlite3_step(plan), SQLITE_DONE);
-	sqlite3_finalize(plan);
-
-	/* The SMSC-id lookup also needs no sort for its "newest first". */
-	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", stmt_sql(db,
-	    "SELECT msg_id, part FROM outbox_parts WHERE smsc_id"));
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(plan), SQLITE_ROW);
-	assert_non_null(strstr((const char *)sqlite3_column_text(plan, 3),
-	    "USING COVERING INDEX outbox_parts_smsc_id (smsc_id=?)"));
-	assert_int_equal(sqlite3_step(plan), SQLITE_DONE);
-	sqlite3_finalize(plan);
+	plan_of(db, OB_SELECT "state = 'queued'", all, sizeof(all));
+	assert_string_equal(all,
+	    "SEARCH messages USING INDEX messages_queued (id>?)\n");
+	plan_of(db, OB_SELECT "id > ?1 AND (state", all, sizeof(all));
+	assert_string_equal(all,
+	    "SEARCH messages USING INTEGER PRIMARY KEY (rowid>?)\n");
+	plan_of(db, OB_SELECT "id > ?1 AND state = 'submitted'", all,
+	    sizeof(all));
+	assert_string_equal(all,
+	    "SEARCH messages USING INTEGER PRIMARY KEY (rowid>?)\n");
+	plan_of(db, "SELECT part, state FROM outbox_parts", all, sizeof(all));
+	assert_string_equal(all, "SEARCH outbox_parts USING INTEGER PRIMARY"
+	    " KEY (rowid>? AND rowid<?)\n");
+	plan_of(db, "SELECT count(*) FROM outbox_parts", all, sizeof(all));
+	assert_string_equal(all, "SEARCH outbox_parts USING INTEGER PRIMARY"
+	    " KEY (rowid>? AND rowid<?)\n");
+	/* The SMSC-id lookup needs no sort for its "newest first", nor the
+	 * table: the index holds the row id. */
+	plan_of(db, "SELECT id >> 8, id & 255 FROM outbox_parts", all,
+	    sizeof(all));
+	assert_string_equal(all, "SEARCH outbox_parts USING COVERING INDEX"
+	    " outbox_parts_smsc_id (smsc_id=?)\n");
 }
 
 static void
@@ -601,8 +607,8 @@ test_migration_v1(void **state)
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
 	assert_non_null(fx->st);
 	db = store_db(fx->st);
-	assert_int_equal(store_schema_version(fx->st), 4);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "4");
+	assert_int_equal(store_schema_version(fx->st), 5);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "5");
 
 	assert_int_equal(store_case_by_receipt(fx->st, "OLD1", &c), 1);
 	assert_string_equal(c.name, "李四");
@@ -625,7 +631,8 @@ test_migration_v1(void **state)
 	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET state = 'bogus'"
 	    " WHERE id = 2", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
 	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema"
-	    " WHERE name = 'messages_outbox'"), "1");
+	    " WHERE name = 'messages_queued'"), "1");
+	assert_int_equal(store_outbox_mark(fx->st), 3);
 
 	/* Opening again is a no-op. */
 	store_close(fx->st);
@@ -696,7 +703,7 @@ collect(void *arg, const struct outbox_row *r)
 }
 
 static void
-test_migration_v2_to_v4(void **state)
+test_migration_v2_to_v5(void **state)
 {
 	struct fx *fx = *state;
 	struct seen seen;
@@ -715,8 +722,10 @@ test_migration_v2_to_v4(void **state)
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
 	assert_non_null(fx->st);
 	db = store_db(fx->st);
-	assert_int_equal(store_schema_version(fx->st), 4);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "4");
+	assert_int_equal(store_schema_version(fx->st), 5);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "5");
+	/* Every row written before is finished: the mark starts past them. */
+	assert_int_equal(store_outbox_mark(fx->st), 6);
 	/* Every row kept as it was; ref is new and NULL everywhere. */
 	assert_string_equal(query1(db, "SELECT group_concat(id || ':' ||"
 	    " coalesce(state, '-') || ':' || coalesce(class, '-') || ':' ||"
@@ -756,7 +765,7 @@ test_migration_v2_to_v4(void **state)
 	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET ref = 70000"
 	    " WHERE id = 4", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
-	    " (4, 2, 'x', 'queued', NULL, 1)", NULL, NULL, NULL),
+	    " (4 * 256 + 2, 4, 2, 'x', 'queued', NULL, 1)", NULL, NULL, NULL),
 	    SQLITE_CONSTRAINT_CHECK);
 	/* An old log row cannot be made an outbox row by the outbox calls. */
 	assert_int_equal(store_outbox_state(fx->st, 2, OB_SUBMITTED, 1, NULL,
@@ -801,8 +810,8 @@ check_rules(sqlite3 *db)
 		"INSERT INTO messages (direction, at, msisdn, text, state,"
 		" class) VALUES ('out', 1, '1', 'x', 'queued', 'reply')",
 		"UPDATE messages SET state = 'submitted' WHERE id = 1",
-		"INSERT INTO outbox_parts VALUES (1, 1, 'a', 'submitted', NULL,"
-		" 1)",
+		"INSERT INTO outbox_parts VALUES (257, 1, 1, 'a', 'submitted',"
+		" NULL, 1)",
 		"UPDATE outbox_parts SET state = 'delivered' WHERE msg_id = 1",
 		"INSERT INTO cases (receipt_no, id_number, name, msisdn, status,"
 		" submitted_at, updated_at) VALUES ('R', 'I', 'N', 'M',"
@@ -835,7 +844,8 @@ check_rules(sqlite3 *db)
 	}
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO outbox_parts VALUES"
-		    " (900, %zu, 'x', '%s', NULL, 1)", i + 1, part_states[i]);
+		    " (900 * 256 + %zu, 900, %zu, 'x', '%s', NULL, 1)", i + 1,
+		    i + 1, part_states[i]);
 		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
 		    SQLITE_OK);
 	}
@@ -860,11 +870,21 @@ check_rules(sqlite3 *db)
 	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET state = 'Queued'"
 	    " WHERE id = 900", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
-	    " (900, 9, 'x', 'queued', NULL, 1)", NULL, NULL, NULL),
-	    SQLITE_CONSTRAINT_CHECK);
+	    " (900 * 256 + 9, 900, 9, 'x', 'queued', NULL, 1)", NULL, NULL,
+	    NULL), SQLITE_CONSTRAINT_CHECK);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
-	    " (900, 9, 'x', NULL, NULL, 1)", NULL, NULL, NULL),
+	    " (900 * 256 + 9, 900, 9, 'x', NULL, NULL, 1)", NULL, NULL, NULL),
 	    SQLITE_CONSTRAINT_NOTNULL);
+	/* The key is msg_id * 256 + part, and a part is 1..255. */
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	    " (900 * 256 + 8, 900, 9, 'x', 'submitted', NULL, 1)", NULL, NULL,
+	    NULL), SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	    " (901 * 256, 900, 256, 'x', 'submitted', NULL, 1)", NULL, NULL,
+	    NULL), SQLITE_CONSTRAINT_CHECK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	    " (900 * 256, 900, 0, 'x', 'submitted', NULL, 1)", NULL, NULL,
+	    NULL), SQLITE_CONSTRAINT_CHECK);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO cases (receipt_no,"
 	    " id_number, name, msisdn, status, submitted_at, updated_at) VALUES"
 	    " ('CHKX', 'I', 'N', 'M', 'lost', '2026-01-01', 1)", NULL, NULL,
@@ -883,6 +903,20 @@ test_checks_without_ephemeral_tables(void **state)
 	check_rules(store_db(fx->st));
 }
 
+/* A fresh file made by the store, opened raw to be edited. */
+static sqlite3 *
+fresh_raw(struct fx *fx)
+{
+	sqlite3 *db;
+
+	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
+	assert_non_null(fx->st);
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	return db;
+}
+
 /*
  * A schema-3 file whose CHECK text is not what schema 3 wrote (here, other
  * spacing) cannot be rewritten: the migration fails, says why, and leaves
@@ -894,11 +928,7 @@ test_migration_v4_refuses_unknown_text(void **state)
 	struct fx *fx = *state;
 	sqlite3 *db;
 
-	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
-	assert_non_null(fx->st);
-	store_close(fx->st);
-	fx->st = NULL;
-	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	db = fresh_raw(fx);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA writable_schema = ON;"
 	    " UPDATE sqlite_schema SET sql = replace(sql,"
 	    " '(state = ''pending'' OR state = ''effective'' OR\n"
@@ -923,6 +953,96 @@ test_migration_v4_refuses_unknown_text(void **state)
 	    " WHERE name = 'loss_reports'"),
 	    "state IN ( 'pending', 'effective', 'released')"));
 	sqlite3_close(db);
+}
+
+/*
+ * Turns a schema-5 file back into schema 4 as released: outbox_parts keyed
+ * (msg_id, part) WITHOUT ROWID, the (state, id) outbox index, no mark.
+ */
+static const char v4_back[] =
+    "DROP TABLE outbox_mark;\n"
+    "DROP TABLE outbox_parts;\n"
+    "CREATE TABLE outbox_parts (\n"
+    "  msg_id  INTEGER NOT NULL REFERENCES messages (id),\n"
+    "  part    INTEGER NOT NULL CHECK (part >= 1),\n"
+    "  smsc_id TEXT,\n"
+    "  state   TEXT NOT NULL CHECK ((state = 'submitted' OR state ="
+    " 'delivered' OR\n"
+    "    state = 'failed' OR state = 'expired')),\n"
+    "  status  TEXT,\n"
+    "  at      INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (msg_id, part)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX outbox_parts_smsc_id ON outbox_parts (smsc_id);\n"
+    "DROP INDEX messages_queued;\n"
+    "CREATE INDEX messages_outbox ON messages (state, id)\n"
+    "  WHERE state IN ('queued', 'submitted');\n"
+    "PRAGMA user_version = 4;\n";
+
+/*
+ * 4 -> 5 keeps every part (now keyed msg_id * 256 + part, still found by
+ * SMSC id and by message), swaps the outbox index, and starts the mark
+ * past every row: a message a schema-4 daemon left submitted is complete,
+ * and one it left queued is sent as before.
+ */
+static void
+test_migration_v4_to_v5(void **state)
+{
+	struct fx *fx = *state;
+	struct seen seen;
+	int states[3];
+	int64_t msg;
+	int part;
+	sqlite3 *db;
+
+	db = fresh_raw(fx);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON;", NULL,
+	    NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v4_back, NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "INSERT INTO messages (id, direction, at, msisdn, text, state,"
+	    " class, attempts) VALUES"
+	    " (1, 'out', 1, '13800138000', 'two parts', 'submitted', 'reply',"
+	    " 1), (2, 'out', 1, '13800138000', 'waits', 'queued', 'notify',"
+	    " 0), (3, 'out', 1, '13800138000', 'done', 'delivered', 'reply',"
+	    " 1);"
+	    "INSERT INTO outbox_parts VALUES (1, 1, 'a1', 'delivered',"
+	    " 'DELIVRD', 5), (1, 2, 'a2', 'submitted', NULL, 6),"
+	    " (3, 1, 'c1', 'delivered', 'DELIVRD', 7);", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+
+	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
+	assert_non_null(fx->st);
+	db = store_db(fx->st);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "5");
+	assert_string_equal(query1(db, "SELECT group_concat(id || ':' ||"
+	    " msg_id || ':' || part || ':' || smsc_id || ':' || state || ':' ||"
+	    " coalesce(status, '-') || ':' || at, ' ') FROM outbox_parts"),
+	    "257:1:1:a1:delivered:DELIVRD:5 258:1:2:a2:submitted:-:6"
+	    " 769:3:1:c1:delivered:DELIVRD:7");
+	assert_int_equal(store_outbox_mark(fx->st), 4);
+	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema"
+	    " WHERE name IN ('messages_outbox', 'outbox_parts_v5')"), "0");
+	assert_int_equal(store_outbox_part_states(fx->st, 1, states, 3), 0);
+	assert_int_equal(states[0], OB_DELIVERED);
+	assert_int_equal(states[1], OB_SUBMITTED);
+	assert_int_equal(states[2], -1);
+	assert_int_equal(store_outbox_part_count(fx->st, 1, -1), 2);
+	assert_int_equal(store_outbox_part_count(fx->st, 1, OB_DELIVERED), 1);
+	assert_int_equal(store_outbox_by_smsc_id(fx->st, "a2", &msg, &part),
+	    1);
+	assert_int_equal(msg, 1);
+	assert_int_equal(part, 2);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan_queued(fx->st, 0, -1, collect,
+	    &seen), 1);
+	assert_int_equal(seen.id[0], 2);
+	assert_string_equal(query1(db, "PRAGMA integrity_check"), "ok");
+	assert_string_equal(query1(db, "SELECT count(*) FROM"
+	    " pragma_foreign_key_check"), "0");
+	check_rules(db);
 }
 
 /* A fresh database and a migrated one have the same schema. */
@@ -979,7 +1099,7 @@ test_newer_version_refused(void **state)
 
 	assert_null(store_open(fx->path, fx->err, sizeof(fx->err)));
 	assert_non_null(strstr(fx->err, "smsgwd.db: database schema version 99"
-	    " is newer than this program's 4"));
+	    " is newer than this program's 5"));
 
 	/* Refused without touching it: not even switched to WAL. */
 	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
@@ -1016,7 +1136,7 @@ test_in_memory(void **state)
 
 	(void)state;
 	assert_non_null(st = store_open(":memory:", err, sizeof(err)));
-	assert_int_equal(store_schema_version(st), 4);
+	assert_int_equal(store_schema_version(st), 5);
 	assert_int_equal(store_case_upsert(st, &c, err, sizeof(err)), 0);
 	assert_int_equal(store_case_by_receipt(st, "MEM", &got), 1);
 	store_close(st);
@@ -1127,10 +1247,24 @@ test_msg_add_classes(void **state)
 	bad.cls = -1;
 	assert_int_equal(store_msg_add(fx->st, &bad, fx->err,
 	    sizeof(fx->err)), -1);
+	/* A reply the daemon sends itself starts submitted, outside the
+	 * queued index; no other state can start a row. */
+	bad.cls = OUTBOX_REPLY;
+	bad.state = OB_SUBMITTED;
+	assert_true(store_msg_add(fx->st, &bad, fx->err, sizeof(fx->err)) > 0);
+	assert_string_equal(query1(db, "SELECT state FROM messages WHERE id ="
+	    " (SELECT max(id) FROM messages)"), "submitted");
+	assert_string_equal(query1(db, "SELECT count(*) FROM messages"
+	    " INDEXED BY messages_queued WHERE state = 'queued'"), "2");
+	bad.state = OB_DELIVERED;
+	assert_int_equal(store_msg_add(fx->st, &bad, fx->err,
+	    sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "state 2 for a new row"));
+	bad.state = OB_QUEUED;
 	/* An inbound row's cls is ignored. */
 	bad.outbound = 0;
 	assert_true(store_msg_add(fx->st, &bad, fx->err, sizeof(fx->err)) > 0);
-	assert_string_equal(query1(db, "SELECT count(*) FROM messages"), "4");
+	assert_string_equal(query1(db, "SELECT count(*) FROM messages"), "5");
 }
 
 static void
@@ -1202,6 +1336,16 @@ test_outbox_scan(void **state)
 	assert_int_equal(store_outbox_scan_queued(fx->st, r1, 1, collect,
 	    &seen), 1);
 	assert_int_equal(seen.id[0], r2);
+
+	/* Submitted from an id on (the outbox mark): the notification. */
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan_open(fx->st, n1, -1, collect,
+	    &seen), 1);
+	assert_int_equal(seen.id[0], n1);
+	assert_int_equal(seen.state[0], OB_SUBMITTED);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_outbox_scan_open(fx->st, n1 + 1, -1, collect,
+	    &seen), 0);
 
 	/* fn stops the scan; the rows it saw are counted. */
 	memset(&seen, 0, sizeof(seen));
@@ -1542,7 +1686,7 @@ main(void)
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_migration_v4_refuses_unknown_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_open_creates_v4,
+		cmocka_unit_test_setup_teardown(test_open_creates_v5,
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_pragmas, setup_open,
 		    teardown),
@@ -1566,7 +1710,9 @@ main(void)
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_migration_v1, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_migration_v2_to_v4, setup,
+		cmocka_unit_test_setup_teardown(test_migration_v2_to_v5, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migration_v4_to_v5, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migrated_equals_fresh,
 		    setup, teardown),

@@ -104,6 +104,46 @@ test_status_names(void **state)
 	assert_null(case_status_name((enum case_status)-1));
 }
 
+/* The deadline agrees with timegm's calendar, rollover included. */
+static void
+test_case_deadline(void **state)
+{
+	char in[48], out[16], want[32];
+	struct tm tm;
+
+	(void)state;
+	for (int y = 1899; y <= 2100; y += 7)
+		for (int m = 0; m <= 13; m++)
+			for (int d = 0; d <= 33; d++) {
+				snprintf(in, sizeof(in), "%04d-%02d-%02d", y, m,
+				    d);
+				memset(&tm, 0, sizeof(tm));
+				tm.tm_year = y - 1900;
+				tm.tm_mon = m - 1;
+				tm.tm_mday = d + CASE_LEGAL_DAYS;
+				tm.tm_hour = 12;
+				assert_true(timegm(&tm) != (time_t)-1);
+				strftime(want, sizeof(want), "%Y-%m-%d", &tm);
+				assert_int_equal(case_deadline(in, out,
+				    sizeof(out)), (tm.tm_year + 1900L) * 10000 +
+				    (tm.tm_mon + 1) * 100 + tm.tm_mday);
+				assert_string_equal(out, want);
+			}
+	assert_int_equal(case_deadline("2026-11-21", out, sizeof(out)),
+	    20270120);
+	assert_string_equal(out, "2027-01-20");
+	/* Not a date: 0 and "". */
+	assert_int_equal(case_deadline("2026-1-21", out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(case_deadline("", out, sizeof(out)), 0);
+	assert_int_equal(case_deadline("2026-11-2x", out, sizeof(out)), 0);
+	/* Too small a buffer: 0 and "", nothing past it. */
+	memset(out, 'x', sizeof(out));
+	assert_int_equal(case_deadline("2026-11-21", out, 10), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(case_deadline("2026-11-21", NULL, 0), 20270120);
+}
+
 static void
 test_open_creates_v5(void **state)
 {
@@ -1686,6 +1726,7 @@ main(void)
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_migration_v4_refuses_unknown_text, setup, teardown),
+		cmocka_unit_test(test_case_deadline),
 		cmocka_unit_test_setup_teardown(test_open_creates_v5,
 		    setup_open, teardown),
 		cmocka_unit_test_setup_teardown(test_pragmas, setup_open,

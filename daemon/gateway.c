@@ -105,7 +105,7 @@ pump(struct gateway *g)
 	if (g->tx == NULL)
 		return;
 	while (smpp_link_can_submit(g->tx) &&
-	    (seg = outq_next(g->outq, clock_ms())) != NULL) {
+	    (seg = outq_next(g->outq, clock_now_ms())) != NULL) {
 		struct pdu p;
 		char err[200];
 
@@ -113,7 +113,7 @@ pump(struct gateway *g)
 		if (smpp_link_submit(g->tx, &p, seg, err, sizeof(err)) == -1) {
 			log_err("outbox submit_sm does not encode: %s", err);
 			outq_done(g->outq, seg, SMPP_LINK_ENCODE, NULL,
-			    clock_ms());
+			    clock_now_ms());
 		} else {
 			int first;
 			uint64_t born = outq_seg_born(seg, &first);
@@ -121,13 +121,13 @@ pump(struct gateway *g)
 			metrics_add(M_SUBMITS, NULL, 1);
 			if (first && born != 0)
 				metrics_observe(M_REPLY_LATENCY,
-				    (double)(clock_us() - born) / 1e6);
+				    (double)(clock_now_us() - born) / 1e6);
 		}
 	}
 	metrics_set(M_OUTBOX_DEPTH, (int64_t)(outq_waiting(g->outq) +
 	    outq_inflight(g->outq)));
 	(void)backpressure(g);
-	wait = outq_wait_ms(g->outq, clock_ms());
+	wait = outq_wait_ms(g->outq, clock_now_ms());
 	if (wait != UINT64_MAX && !evtimer_pending(g->pump_timer, NULL)) {
 		struct timeval tv = { (time_t)(wait / 1000),
 		    (suseconds_t)(wait % 1000) * 1000 };
@@ -448,7 +448,7 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 	pd->link = l;
 	pd->token = token;
 	pd->status = ESME_OK;
-	pd->born_us = clock_us();
+	pd->born_us = clock_now_us();
 
 	/* Receipts still count: they add no reply. */
 	if ((p->esm_class & PDU_ESM_TYPE_MASK) != PDU_ESM_RECEIPT &&
@@ -459,7 +459,7 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 		return;
 	}
 
-	inbound_from_pdu(g->reasm, p, clock_ms(), &it);
+	inbound_from_pdu(g->reasm, p, clock_now_ms(), &it);
 	switch (it.kind) {
 	case INB_RECEIPT:
 		metrics_add(M_RECEIPTS, dlr_state_name(it.dlr.state), 1);
@@ -540,7 +540,7 @@ on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 	outq_seg_ref(cookie, &id, &part);
 	if (status == ESME_OK && txn(g) == 0)
 		(void)outbox_part_done(g->outbox, id, part, status, msgid);
-	outq_done(g->outq, cookie, status, msgid, clock_ms());
+	outq_done(g->outq, cookie, status, msgid, clock_now_ms());
 	if (!g->stopping)
 		pump(g);
 }

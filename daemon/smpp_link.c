@@ -377,7 +377,9 @@ read_cb(struct bufferevent *bev, void *arg)
 	size_t more = READ_TURN_MAX;
 	ev_ssize_t got;
 	char why[96];
+	uint64_t outer = clock_turn_us;
 
+	clock_turn_us = clock_us();
 	/* Read while a whole frame is buffered; stop if the link drops. */
 	while (l->gen == gen && l->bev != NULL) {
 		uint8_t hdr[PDU_HEADER_LEN];
@@ -421,7 +423,7 @@ read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		if (p.command_id & PDU_RESP_BIT)
-			l->last_resp = clock_ms();
+			l->last_resp = clock_now_ms();
 		handle_pdu(l, &p);
 	}
 	/* What was read before a bad frame is still answered. */
@@ -429,6 +431,7 @@ read_cb(struct bufferevent *bev, void *arg)
 		l->cb.on_read_done(l->arg, l);
 	if (bad != NULL && l->gen == gen)
 		link_drop(l, bad);
+	clock_turn_us = outer;
 }
 
 static void
@@ -556,11 +559,12 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 static void
 arm(struct smpp_link *l, uint64_t when)
 {
-	uint64_t now = clock_ms(), d;
+	uint64_t now, d;
 	struct timeval tv;
 
 	if (l->timer_at != 0 && l->timer_at <= when)
 		return;
+	now = clock_now_ms();
 	d = when > now ? when - now : 0;
 	tv.tv_sec = (time_t)(d / 1000);
 	tv.tv_usec = (suseconds_t)(d % 1000) * 1000;
@@ -835,9 +839,9 @@ smpp_link_can_submit(struct smpp_link *l)
 		arm(l, l->throttle_until);
 		return 0;
 	}
-	if ((wait = tbucket_wait_us(&l->bucket, clock_us())) > 0) {
+	if ((wait = tbucket_wait_us(&l->bucket, clock_now_us())) > 0) {
 		l->want_ready = 1;
-		arm(l, clock_ms() + (wait + 999) / 1000);
+		arm(l, clock_now_ms() + (wait + 999) / 1000);
 		return 0;
 	}
 	return 1;
@@ -875,11 +879,11 @@ smpp_link_submit(struct smpp_link *l, struct pdu *p, void *cookie,
 		snprintf(err, errlen, "write failed");
 		return -1;
 	}
-	(void)tbucket_take(&l->bucket, clock_us());
+	(void)tbucket_take(&l->bucket, clock_now_us());
 	s->used = 1;
 	s->seq = p->sequence;
 	s->cookie = cookie;
-	s->deadline = clock_ms() + timeout_ms(l);
+	s->deadline = clock_now_ms() + timeout_ms(l);
 	l->outstanding++;
 	arm(l, s->deadline);
 	return 0;

@@ -100,7 +100,7 @@ static void
 pump(struct gateway *g)
 {
 	struct outq_seg *seg;
-	uint64_t wait;
+	uint64_t wait, now_us = 0;
 
 	if (g->tx == NULL)
 		return;
@@ -119,9 +119,14 @@ pump(struct gateway *g)
 			uint64_t born = outq_seg_born(seg, &first);
 
 			metrics_add(M_SUBMITS, NULL, 1);
-			if (first && born != 0)
+			/* The real clock (once per pump): the reply may leave
+			 * in the same read callback as its text arrived. */
+			if (first && born != 0) {
+				if (now_us == 0)
+					now_us = clock_us();
 				metrics_observe(M_REPLY_LATENCY,
-				    (double)(clock_now_us() - born) / 1e6);
+				    (double)(now_us - born) / 1e6);
+			}
 		}
 	}
 	metrics_set(M_OUTBOX_DEPTH, (int64_t)(outq_waiting(g->outq) +
@@ -210,8 +215,11 @@ on_final(void *arg, const struct outq_msg_info *m)
 
 	if (g->outbox != NULL && txn(g) == 0)
 		(void)outbox_final(g->outbox, m);
+	/* A sent message is in the message log with its parts' SMSC ids
+	 * (smsgwctl outbox, the API); the journal gets one line per text
+	 * and every failure, and this line with -v. */
 	if (m->ok)
-		log_info("outbox sent id=%llu to=%s parts=%d smsc_ids=%s",
+		log_debug("outbox sent id=%llu to=%s parts=%d smsc_ids=%s",
 		    (unsigned long long)m->id,
 		    mask_addr(m->dst->addr, a, sizeof(a)), m->parts,
 		    m->message_ids);

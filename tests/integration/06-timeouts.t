@@ -16,7 +16,8 @@ use constant { DELIVER_SM => 5, DELIVER_SM_RESP => 0x80000005,
     SUBMIT_SM => 4, SUBMIT_SM_RESP => 0x80000004, ENQUIRE_LINK => 0x15 };
 
 my $smsc = RawSmsc->new;
-my $gw = start_gw(port => $smsc->port,
+# -v: a sent message's line ("outbox sent ... smsc_ids=") is debug.
+my $gw = start_gw(port => $smsc->port, args => ['-v'],
     smpp => { response_timeout_s => 1, enquire_link_s => 2 });
 my $c = $smsc->accept_bound(10);
 ok($c, 'bound');

@@ -311,15 +311,18 @@ finish(struct outq *q, struct outq_msg *m)
 	size_t used = 0;
 	struct outq_msg_info info;
 
-	ids[0] = '\0';
+	/* Space-separated, whole ids only (by hand: once per message). */
 	for (int i = 0; i < m->seg.total; i++) {
-		int n = snprintf(ids + used, sizeof(ids) - used, "%s%s",
-		    i ? " " : "", m->segs[i].message_id);
+		size_t n = strlen(m->segs[i].message_id) + (i > 0);
 
-		if (n < 0 || (size_t)n >= sizeof(ids) - used)
+		if (used + n >= sizeof(ids))
 			break;
-		used += (size_t)n;
+		if (i > 0)
+			ids[used] = ' ';
+		memcpy(ids + used + (i > 0), m->segs[i].message_id, n - (i > 0));
+		used += n;
 	}
+	ids[used] = '\0';
 	info.id = m->id;
 	info.cls = m->cls;
 	info.src = &m->src;

@@ -6,6 +6,7 @@
 #include "daemon/store.h"
 #include "proto/errf.h"
 
+#include <ctype.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -236,7 +237,8 @@ enum stmt {
 	S_LOSS_OPEN, S_LOSS_BY_ID, S_LOSS_ADD, S_LOSS_SET_STATE,
 	S_OPTOUT_SET, S_OPTOUT_CLEAR, S_OPTOUT_GET,
 	S_MSG_ADD,
-	S_OB_SCAN, S_OB_SCAN_QUEUED, S_OB_PART_STATES, S_OB_SET_REF, S_OB_PART, S_OB_STATE,
+	S_OB_SCAN, S_OB_SCAN_QUEUED, S_OB_PART_STATES, S_OB_SET_REF, S_OB_PART,
+	S_OB_PART_NEW, S_OB_STATE,
 	S_OB_REQUEUE, S_OB_PARTS_DEL, S_OB_BY_SMSC_ID, S_OB_PART_COUNT,
 	S_OB_COUNTS, S_OB_SCAN_OPEN, S_OB_MARK_GET, S_OB_MARK_SET,
 	S_DATA_VERSION, S_PING,
@@ -311,6 +313,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
 	    " smsc_id = coalesce(excluded.smsc_id, smsc_id),"
 	    " status = coalesce(excluded.status, status), at = excluded.at",
+	/* A part the SMSC has just accepted, the usual case: a plain insert,
+	 * its id already lower-case. */
+	[S_OB_PART_NEW] =
+	    "INSERT INTO outbox_parts (id, msg_id, part, smsc_id, state, at)"
+	    " VALUES (?1 * 256 + ?2, ?1, ?2, ?3, 'submitted', ?4)",
 	[S_OB_STATE] =
 	    "UPDATE messages SET state = ?2, attempts = coalesce(?3, attempts),"
 	    " last_status = coalesce(?4, last_status)"
@@ -1253,13 +1260,38 @@ store_outbox_part(struct store *st, int64_t msg_id, int part, int state,
     const char *smsc_id, const char *status, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = st->stmt[S_OB_PART];
-	char what[80];
+	char what[80], low[72];   /* SMPP message ids are at most 64 */
 
 	/* A part exists only once the SMSC has accepted it. */
 	if (state <= OB_QUEUED || state >= OB_NSTATES || part < 1) {
 		errf(err, errlen, "%s: state %d out of range", ref_name(what,
 		    sizeof(what), "outbox part", msg_id, part), state);
 		return -1;
+	}
+	if (state == OB_SUBMITTED && smsc_id != NULL && status == NULL &&
+	    strlen(smsc_id) < sizeof(low)) {
+		sqlite3_stmt *n = st->stmt[S_OB_PART_NEW];
+		size_t i;
+		int rc;
+
+		for (i = 0; smsc_id[i] != '\0'; i++)
+			low[i] = (char)tolower((unsigned char)smsc_id[i]);
+		low[i] = '\0';
+		sqlite3_bind_int64(n, 1, msg_id);
+		sqlite3_bind_int(n, 2, part);
+		sqlite3_bind_text(n, 3, low, (int)i, SQLITE_STATIC);
+		sqlite3_bind_int64(n, 4, (int64_t)time(NULL));
+		rc = sqlite3_step(n);
+		sqlite3_reset(n);
+		sqlite3_clear_bindings(n);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_CONSTRAINT_PRIMARYKEY) {
+			dberr(st, ref_name(what, sizeof(what), "outbox part",
+			    msg_id, part), err, errlen);
+			return -1;
+		}
+		/* Recorded before (a resend): the upsert below. */
 	}
 	sqlite3_bind_int64(s, 1, msg_id);
 	sqlite3_bind_int(s, 2, part);

@@ -150,8 +150,10 @@ charset_utf8_bound(enum charset cs, size_t inlen)
 	return SIZE_MAX;
 }
 
-int
-utf8_next(const char *s, size_t len, uint32_t *cp)
+/* utf8_next, inlined into the loops below (once per character of every
+ * text and reply). */
+static inline int
+next_cp(const char *s, size_t len, uint32_t *cp)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	uint32_t c, min;
@@ -190,6 +192,12 @@ utf8_next(const char *s, size_t len, uint32_t *cp)
 		return -1;
 	*cp = c;
 	return (int)n;
+}
+
+int
+utf8_next(const char *s, size_t len, uint32_t *cp)
+{
+	return next_cp(s, len, cp);
 }
 
 /* Also -1 for a value that is not a Unicode scalar value (a surrogate or
@@ -239,7 +247,7 @@ utf8_valid(const char *s, size_t len)
 	int      n;
 
 	while (i < len) {
-		if ((n = utf8_next(s + i, len - i, &cp)) < 0)
+		if ((n = next_cp(s + i, len - i, &cp)) < 0)
 			return false;
 		i += (size_t)n;
 	}
@@ -458,7 +466,7 @@ gsm7_fits(const char *utf8, size_t len)
 	int      n;
 
 	while (i < len) {
-		if ((n = utf8_next(utf8 + i, len - i, &cp)) < 0 ||
+		if ((n = next_cp(utf8 + i, len - i, &cp)) < 0 ||
 		    gsm_lookup(cp) < 0)
 			return false;
 		i += (size_t)n;
@@ -476,7 +484,7 @@ gsm7_encode(const char *utf8, size_t len, uint8_t *out, size_t outcap,
 
 	outcap = clamp_cap(outcap);
 	while (i < len) {
-		if ((n = utf8_next(utf8 + i, len - i, &cp)) < 0) {
+		if ((n = next_cp(utf8 + i, len - i, &cp)) < 0) {
 			errf(err, errlen, "invalid UTF-8 at byte %zu", i);
 			return -1;
 		}
@@ -510,7 +518,7 @@ ucs2_encode(const char *utf8, size_t len, uint8_t *out, size_t outcap,
 
 	outcap = clamp_cap(outcap);
 	while (i < len) {
-		if ((n = utf8_next(utf8 + i, len - i, &cp)) < 0) {
+		if ((n = next_cp(utf8 + i, len - i, &cp)) < 0) {
 			errf(err, errlen, "invalid UTF-8 at byte %zu", i);
 			return -1;
 		}

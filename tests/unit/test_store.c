@@ -1510,6 +1510,34 @@ test_outbox_parts(void **state)
 	    NULL, fx->err, sizeof(fx->err)), 0);
 	assert_string_equal(query1(db, "SELECT smsc_id || ':' || status FROM"
 	    " outbox_parts WHERE msg_id = 1 AND part = 1"), "aa:DELIVRD");
+	/* Accepted again (a resend): the plain insert meets the row and the
+	 * upsert takes over, keeping the status. */
+	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_SUBMITTED, "Bb",
+	    NULL, fx->err, sizeof(fx->err)), 0);
+	assert_string_equal(query1(db, "SELECT smsc_id || ':' || state || ':'"
+	    " || status FROM outbox_parts WHERE msg_id = 1 AND part = 1"),
+	    "bb:submitted:DELIVRD");
+	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_DELIVERED, "AA",
+	    NULL, fx->err, sizeof(fx->err)), 0);
+	/* An id longer than SMPP allows is still stored whole, lower-case. */
+	{
+		char longid[101];
+
+		memset(longid, 'X', 100);
+		longid[100] = '\0';
+		assert_int_equal(store_outbox_part(fx->st, a, 4, OB_SUBMITTED,
+		    longid, NULL, fx->err, sizeof(fx->err)), 0);
+		assert_string_equal(query1(db, "SELECT length(smsc_id) ||"
+		    " substr(smsc_id, 1, 2) FROM outbox_parts WHERE msg_id = 1"
+		    " AND part = 4"), "100xx");
+		assert_int_equal(sqlite3_exec(db, "DELETE FROM outbox_parts"
+		    " WHERE msg_id = 1 AND part = 4", NULL, NULL, NULL),
+		    SQLITE_OK);
+	}
+	/* A part of no message is refused, with its name. */
+	assert_int_equal(store_outbox_part(fx->st, 999, 1, OB_SUBMITTED, "z",
+	    NULL, fx->err, sizeof(fx->err)), -1);
+	assert_non_null(strstr(fx->err, "outbox part 999/1"));
 	assert_int_equal(store_outbox_by_smsc_id(fx->st, "0a1b2c", &msg,
 	    &part), 0);
 

@@ -13,7 +13,8 @@ PKGS      = libevent libsmpp34 sqlite3 libpcre2-8 inih jansson libsystemd
 
 # pkg-config -I becomes -isystem so library headers are not held to our -Werror.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# mimalloc has no .pc file in Debian: it backs SQLite's allocations only.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmimalloc
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 OPT      ?= -O2

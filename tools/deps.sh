@@ -5,7 +5,7 @@ set -eu
 
 PKGS="make gcc pkg-config perl sqlite3
 libevent-dev libsmpp34-dev libsqlite3-dev libpcre2-dev libinih-dev
-libcmocka-dev libjansson-dev libsystemd-dev libnet-smpp-perl
+libcmocka-dev libjansson-dev libsystemd-dev libmimalloc-dev libnet-smpp-perl
 systemd groff-base man-db
 clang libclang-rt-14-dev"
 

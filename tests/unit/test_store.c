@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <mimalloc.h>
 
 #include <sqlite3.h>
 
@@ -156,6 +157,18 @@ test_open_creates_v5(void **state)
 	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('cases', 'loss_reports',"
 	    " 'messages', 'optouts', 'outbox_parts', 'outbox_mark')"), "6");
+	/* SQLite allocates from mimalloc (store_open configured it before
+	 * SQLite's first use in this process). */
+	{
+		void *p = sqlite3_malloc(64);
+
+		assert_non_null(p);
+		assert_true(mi_check_owned(p));
+		sqlite3_free(p);
+		p = malloc(64);          /* and ours are libc's */
+		assert_false(mi_check_owned(p));
+		free(p);
+	}
 	/* An empty log: the mark starts at the first id. */
 	assert_int_equal(store_outbox_mark(fx->st), 1);
 	/* Only queued rows are indexed; parts are a rowid table. */

@@ -239,14 +239,34 @@ utf8_put(uint32_t cp, char *out, size_t cap)
 	return 4;
 }
 
+/* 1 if p[0..2] is a three-byte sequence led by E1..EC (U+1000..U+CFFF,
+ * the CJK block among them): none of those can be overlong or a
+ * surrogate, so two continuation bytes are all it takes. The hot loops
+ * below take it before the general decoder. */
+static inline int
+plain3(const unsigned char *p, size_t left)
+{
+	return left >= 3 && p[0] >= 0xE1 && p[0] <= 0xEC &&
+	    (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80;
+}
+
 bool
 utf8_valid(const char *s, size_t len)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	uint32_t cp;
 	size_t   i = 0;
 	int      n;
 
 	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (plain3(p + i, len - i)) {
+			i += 3;
+			continue;
+		}
 		if ((n = next_cp(s + i, len - i, &cp)) < 0)
 			return false;
 		i += (size_t)n;
@@ -518,6 +538,15 @@ ucs2_encode(const char *utf8, size_t len, uint8_t *out, size_t outcap,
 
 	outcap = clamp_cap(outcap);
 	while (i < len) {
+		const unsigned char *p = (const unsigned char *)utf8 + i;
+
+		if (plain3(p, len - i) && outcap - o >= 2) {
+			out[o++] = (uint8_t)((p[0] & 0x0F) << 4 |
+			    (p[1] & 0x3F) >> 2);
+			out[o++] = (uint8_t)((p[1] & 0x03) << 6 | (p[2] & 0x3F));
+			i += 3;
+			continue;
+		}
 		if ((n = next_cp(utf8 + i, len - i, &cp)) < 0) {
 			errf(err, errlen, "invalid UTF-8 at byte %zu", i);
 			return -1;

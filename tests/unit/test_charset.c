@@ -560,6 +560,64 @@ test_utf8_next_put(void **state)
 	assert_memory_equal(buf, "\xE2\x82\xAC", 3);
 }
 
+/*
+ * The validators' and the UCS-2 encoder's fast path for E1..EC sequences
+ * agrees with the general decoder (utf8_next, one code point at a time)
+ * on a million bytes of strings built to sit near every boundary: ASCII,
+ * every lead byte, continuation bytes, truncations.
+ */
+static void
+test_fast_paths_agree(void **state)
+{
+	static const uint8_t pool[] = { 'a', 0x7F, 0x80, 0x8F, 0x9F, 0xA0,
+	    0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE1, 0xE4, 0xE9, 0xEC, 0xED, 0xEE,
+	    0xEF, 0xF0, 0xF4, 0xF5, 0xFF };
+	uint32_t x = 12345;
+	char s[16], why[64];
+	uint8_t fast[64], ref[64];
+
+	(void)state;
+	for (int t = 0; t < 100000; t++) {
+		size_t len, i = 0, o = 0;
+		uint32_t cp;
+		int n, ok = 1, got;
+
+		x = x * 1103515245u + 12345u;
+		len = (x >> 16) % 12;
+		for (size_t k = 0; k < len; k++) {
+			x = x * 1103515245u + 12345u;
+			s[k] = (char)pool[(x >> 16) % sizeof(pool)];
+		}
+		while (i < len) {
+			if ((n = utf8_next(s + i, len - i, &cp)) < 0) {
+				ok = 0;
+				break;
+			}
+			if (cp >= 0x10000) {
+				uint32_t hi = 0xD800 + ((cp - 0x10000) >> 10);
+				uint32_t lo = 0xDC00 + ((cp - 0x10000) & 0x3FF);
+
+				ref[o++] = (uint8_t)(hi >> 8);
+				ref[o++] = (uint8_t)hi;
+				ref[o++] = (uint8_t)(lo >> 8);
+				ref[o++] = (uint8_t)lo;
+			} else {
+				ref[o++] = (uint8_t)(cp >> 8);
+				ref[o++] = (uint8_t)cp;
+			}
+			i += (size_t)n;
+		}
+		assert_int_equal(utf8_valid(s, len), ok);
+		got = ucs2_encode(s, len, fast, sizeof(fast), why, sizeof(why));
+		if (!ok) {
+			assert_int_equal(got, -1);
+			continue;
+		}
+		assert_int_equal(got, (int)o);
+		assert_memory_equal(fast, ref, o);
+	}
+}
+
 int
 main(void)
 {
@@ -592,6 +650,7 @@ main(void)
 		T(test_utf8_bound),
 		T(test_utf8_valid),
 		T(test_utf8_next_put),
+		T(test_fast_paths_agree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -134,14 +134,22 @@ pipeline_reload(struct pipeline *p, const struct conf *c, char *errs,
 	return 0;
 }
 
+/* The local date of t; localtime_r once a minute at most (every zone's
+ * midnight falls on a whole minute). */
 static long
 yyyymmdd(time_t t)
 {
+	static time_t minute = -1;
+	static long date;
 	struct tm tm;
 
+	if (t / 60 == minute)
+		return date;
 	localtime_r(&t, &tm);
-	return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
+	minute = t / 60;
+	date = (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
 	    tm.tm_mday;
+	return date;
 }
 
 static void

@@ -57,6 +57,7 @@ static const char *const group_names[] = { "id", "receipt", "name" };
 
 struct pattern {
 	pcre2_code   *code;
+	int           jit;           /* JIT-compiled: pcre2_jit_match */
 	enum intent   intent;
 	enum lang     lang;
 	int           line;
@@ -238,7 +239,7 @@ parse_line(struct intent_set *s, char *text, int line, struct errlist *e,
     uint32_t *max_groups)
 {
 	char *p = text, *w_intent, *w_lang, *re, *end;
-	int intent, lang, errcode;
+	int intent, lang, errcode, jit;
 	PCRE2_SIZE erroff;
 	PCRE2_UCHAR msg[256];
 	pcre2_code *code;
@@ -282,12 +283,13 @@ parse_line(struct intent_set *s, char *text, int line, struct errlist *e,
 		return;
 	}
 	/* Without JIT support the interpreter runs the same pattern. */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
 	pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &groups);
 	if (groups > *max_groups)
 		*max_groups = groups;
 	pat = &s->pats[s->n++];
 	pat->code = code;
+	pat->jit = jit;
 	pat->intent = (enum intent)intent;
 	pat->lang = (enum lang)lang;
 	pat->line = line;
@@ -368,17 +370,25 @@ fail:
 	return NULL;
 }
 
-/* Local date as YYYYMMDD: the latest birth date an ID number may carry. */
+/* Local date as YYYYMMDD: the latest birth date an ID number may carry.
+ * Every zone's midnight falls on a whole minute, so one localtime_r a
+ * minute does (not one per text). */
 static long
 today_yyyymmdd(void)
 {
+	static time_t minute = -1;
+	static long today;
 	time_t now = time(NULL);
 	struct tm tm;
 
+	if (now / 60 == minute)
+		return today;
 	if (localtime_r(&now, &tm) == NULL)
 		return 0;
-	return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
+	minute = now / 60;
+	today = (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
 	    tm.tm_mday;
+	return today;
 }
 
 /* Copies at most cap - 1 bytes of p[0..n) to out, cut back to a code-point
@@ -570,9 +580,15 @@ intent_match(const struct intent_set *s, const char *utf8, size_t len,
 	for (i = 0; i < s->n; i++) {
 		pat = &s->pats[i];
 		/* The normaliser only writes valid UTF-8: skip PCRE2's check,
-		 * which costs more than the match. */
-		rc = pcre2_match(pat->code, (PCRE2_SPTR)scr->buf, (size_t)n, 0,
-		    PCRE2_NO_UTF_CHECK, scr->md, s->mctx);
+		 * which costs more than the match. A JIT-compiled pattern goes
+		 * straight to its code (pcre2jit(3): the fast path, without
+		 * pcre2_match's argument checks; ours are the same each call). */
+		if (pat->jit)
+			rc = pcre2_jit_match(pat->code, (PCRE2_SPTR)scr->buf,
+			    (size_t)n, 0, PCRE2_NO_UTF_CHECK, scr->md, s->mctx);
+		else
+			rc = pcre2_match(pat->code, (PCRE2_SPTR)scr->buf,
+			    (size_t)n, 0, PCRE2_NO_UTF_CHECK, scr->md, s->mctx);
 		if (rc < 0)
 			continue;   /* no match, or a limit hit: the next one */
 		out->intent = pat->intent;

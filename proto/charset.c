@@ -239,14 +239,15 @@ utf8_put(uint32_t cp, char *out, size_t cap)
 	return 4;
 }
 
-/* 1 if p[0..2] is a three-byte sequence led by E1..EC (U+1000..U+CFFF,
- * the CJK block among them): none of those can be overlong or a
- * surrogate, so two continuation bytes are all it takes. The hot loops
- * below take it before the general decoder. */
+/* 1 if p[0..2] is a three-byte sequence led by E1..EC or EE..EF
+ * (U+1000..U+CFFF, the CJK block among them, and U+E000..U+FFFF, the
+ * full-width punctuation): none of those can be overlong (E0) or a
+ * surrogate (ED), so two continuation bytes are all it takes. The hot
+ * loops below take it before the general decoder. */
 static inline int
 plain3(const unsigned char *p, size_t left)
 {
-	return left >= 3 && p[0] >= 0xE1 && p[0] <= 0xEC &&
+	return left >= 3 && p[0] >= 0xE1 && p[0] <= 0xEF && p[0] != 0xED &&
 	    (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80;
 }
 
@@ -540,6 +541,12 @@ ucs2_encode(const char *utf8, size_t len, uint8_t *out, size_t outcap,
 	while (i < len) {
 		const unsigned char *p = (const unsigned char *)utf8 + i;
 
+		if (p[0] < 0x80 && outcap - o >= 2) {
+			out[o++] = 0;
+			out[o++] = p[0];
+			i++;
+			continue;
+		}
 		if (plain3(p, len - i) && outcap - o >= 2) {
 			out[o++] = (uint8_t)((p[0] & 0x0F) << 4 |
 			    (p[1] & 0x3F) >> 2);

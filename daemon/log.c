@@ -5,6 +5,7 @@
 #include "daemon/log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <stdio.h>
@@ -173,6 +174,114 @@ stamp(time_t sec)
 	return when;
 }
 
+/* Appends k bytes of s at out[n] as vsnprintf would (cut to cap - 1);
+ * returns the length the whole would have. */
+static size_t
+put(char *out, size_t cap, size_t n, const char *s, size_t k)
+{
+	if (n + 1 < cap)
+		memcpy(out + n, s, n + k < cap ? k : cap - 1 - n);
+	return n + k;
+}
+
+static size_t
+put_u(char *out, size_t cap, size_t n, unsigned long long v, int neg)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (neg)
+		d[--i] = '-';
+	return put(out, cap, n, d + i, sizeof(d) - i);
+}
+
+/* 1 if fmt has only %s, %c, %%, and %d, %i, %u with no length, l or ll
+ * (or %zu): what log_format does by hand. */
+static int
+simple_format(const char *fmt)
+{
+	for (const char *p = fmt; (p = strchr(p, '%')) != NULL; ) {
+		p++;
+		if (*p == '%' || *p == 's' || *p == 'c') {
+			p++;
+			continue;
+		}
+		if (p[0] == 'z' && p[1] == 'u') {
+			p += 2;
+			continue;
+		}
+		if (p[0] == 'l' && p[1] == 'l')
+			p += 2;
+		else if (p[0] == 'l')
+			p++;
+		if (*p != 'd' && *p != 'i' && *p != 'u')
+			return 0;
+		p++;
+	}
+	return 1;
+}
+
+int
+log_format(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	const char *s;
+	size_t n = 0;
+
+	if (!simple_format(fmt))
+		return vsnprintf(out, cap, fmt, ap);
+	for (const char *p = fmt; *p != '\0'; p++) {
+		long long v;
+		int l = 0;
+		char c;
+
+		if (*p != '%') {
+			for (s = p; p[1] != '\0' && p[1] != '%'; p++)
+				;
+			n = put(out, cap, n, s, (size_t)(p - s) + 1);
+			continue;
+		}
+		for (p++; *p == 'l'; p++)
+			l++;
+		if (*p == 'z') {
+			p++;
+			n = put_u(out, cap, n, va_arg(ap, size_t), 0);
+			continue;
+		}
+		switch (*p) {
+		case '%':
+			n = put(out, cap, n, "%", 1);
+			break;
+		case 's':
+			if ((s = va_arg(ap, const char *)) == NULL)
+				s = "(null)";
+			n = put(out, cap, n, s, strlen(s));
+			break;
+		case 'c':
+			c = (char)va_arg(ap, int);
+			n = put(out, cap, n, &c, 1);
+			break;
+		case 'u':
+			n = put_u(out, cap, n, l == 2 ?
+			    va_arg(ap, unsigned long long) : l == 1 ?
+			    va_arg(ap, unsigned long) : va_arg(ap, unsigned), 0);
+			break;
+		default:                     /* d, i */
+			v = l == 2 ? va_arg(ap, long long) : l == 1 ?
+			    va_arg(ap, long) : va_arg(ap, int);
+			n = put_u(out, cap, n, v < 0 ?
+			    0ull - (unsigned long long)v : (unsigned long long)v,
+			    v < 0);
+			break;
+		}
+	}
+	if (cap > 0)
+		out[n < cap ? n : cap - 1] = '\0';
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
 void
 log_vmsg(enum log_level level, const char *fmt, va_list ap)
 {
@@ -211,7 +320,7 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 		line[n++] = ']';
 		line[n++] = ' ';
 	}
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	m = log_format(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (m < 0)
 		return;
 	if ((size_t)(n + m) >= sizeof(line) - 1) {

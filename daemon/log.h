@@ -6,6 +6,7 @@
 #define DAEMON_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_INFO = 6,
     LOG_LVL_DEBUG = 7 };
@@ -32,6 +33,12 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
  * and warnings flush at once. log_defer(NULL) flushes and goes back to
  * writing every line at once: call it before freeing base.
  */
+/* vsnprintf for log lines: %s, %c, %% and %d %i %u (no length, l, ll;
+ * %zu) by hand, anything else by vsnprintf itself. Same result, same
+ * return value. */
+int log_format(char *out, size_t cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 struct event_base;
 int  log_defer(struct event_base *base);
 void log_flush(void);

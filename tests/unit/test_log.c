@@ -1,5 +1,6 @@
 /* daemon/log: whole lines, deferred to the end of a loop turn inside the
  * loop, errors at once, long lines cut and marked. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,6 +152,67 @@ test_levels(void **state)
 	log_set_level(LOG_LVL_INFO);
 }
 
+static int
+ours(char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int
+ours(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = log_format(out, cap, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* log_format and snprintf agree, text and return value, at every buffer
+ * size from 0 to past the end. */
+#define SAME(...) do {                                                    \
+	char want[256], got[256];                                         \
+	int wn = snprintf(want, sizeof(want), __VA_ARGS__);               \
+                                                                          \
+	for (size_t cap = 0; cap <= (size_t)wn + 2; cap++) {              \
+		memset(got, 'x', sizeof(got));                            \
+		assert_int_equal(ours(got, cap, __VA_ARGS__), wn);        \
+		if (cap > 0) {                                            \
+			snprintf(want, cap, __VA_ARGS__);                 \
+			assert_string_equal(got, want);                   \
+		}                                                         \
+		assert_int_equal(got[cap], 'x');                          \
+	}                                                                 \
+} while (0)
+
+static void
+test_format_like_snprintf(void **state)
+{
+	const char *nul = getenv("SMSGWD_TEST_UNSET_VARIABLE");   /* NULL */
+
+	(void)state;
+	SAME("plain text, no conversion");
+	SAME("%s", "");
+	SAME("text from=%s intent=%s lang=%s id=%s outcome=%s", "138****8000",
+	    "query_status", "zh", "002X", "found");
+	SAME("%d %i %u", INT_MIN, INT_MAX, UINT_MAX);
+	SAME("%ld %lu %lld %llu", LONG_MIN, ULONG_MAX, LLONG_MIN, ULLONG_MAX);
+	SAME("%zu|%c|%%|100%%", (size_t)-1, 'Z');
+	SAME("%d%d%s", 0, -7, "end");
+	SAME("id=%lld parts=%d %s", (long long)1234567890123, 3, "中文");
+	/* Left to vsnprintf: flags, widths, precision, other conversions. */
+	SAME("%5d|%-3s|%.2s|%x|%08.3f|%p", 42, "a", "abcdef", 255u, 3.14159,
+	    (void *)0);
+	SAME("%.*s and %s", 3, "abcdef", "rest");
+	SAME("%5s", "ab");
+	/* NULL for %s prints as glibc does. */
+	{
+		char got[16];
+
+		assert_int_equal(ours(got, sizeof(got), "[%s]", nul), 8);
+		assert_string_equal(got, "[(null)]");
+	}
+}
+
 int
 main(void)
 {
@@ -158,6 +220,7 @@ main(void)
 		cmocka_unit_test(test_deferred_to_end_of_turn),
 		cmocka_unit_test(test_long_line_cut),
 		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_format_like_snprintf),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -196,7 +196,7 @@ man-check: $(BUILD)/smsgwd
 		w=$$(groff -ww -z -mandoc $$m 2>&1); \
 		[ -z "$$w" ] || { echo "$$m:"; echo "$$w"; exit 1; }; \
 	done
-	@$(BUILD)/smsgwd --list-keys | sed 's/^\[[a-z_]*\] \([a-z_]*\):.*/\1/' | \
+	@$(BUILD)/smsgwd --list-keys | sed 's/^\[[^]]*\] \([a-z_]*\):.*/\1/' | \
 		while read k; do \
 			grep -qx ".B $$k" man/smsgwd.conf.5 || \
 				{ echo "man/smsgwd.conf.5: no entry for $$k"; exit 1; }; \

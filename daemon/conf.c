@@ -39,43 +39,76 @@ static const char *const long_names[] = { "udh", "sar", "payload", NULL };
 #define PATH(s, k, f, d, h) \
 	{ s, k, CT_PATH, OFF(f), SZ(f), 0, 0, d, NULL, h }
 
-static const struct conf_key conf_keys[] = {
-	STR("smpp", "host", smpp.host, 1, "127.0.0.1",
-	    "SMSC host name or address"),
-	INT("smpp", "port", smpp.port, 1, 65535, "2775", "SMSC TCP port"),
-	STR("smpp", "system_id", smpp.system_id, 1, NULL,
+/*
+ * The keys of a carrier link, as [smpp] (the one link "default") or as
+ * [smsc NAME]; offsets are into struct conf_smpp.
+ */
+#define LOFF(f) offsetof(struct conf_smpp, f)
+#define LSZ(f)  sizeof(((struct conf_smpp *)0)->f)
+#define LINT(k, f, lo, hi, d, h) \
+	{ "smsc", k, CT_INT, LOFF(f), 0, lo, hi, d, NULL, h }
+#define LSTR(k, f, req, d, h) \
+	{ "smsc", k, CT_STR, LOFF(f), LSZ(f), req, 0, d, NULL, h }
+#define LENUM(k, f, n, d, h) \
+	{ "smsc", k, CT_ENUM, LOFF(f), 0, 0, 0, d, n, h }
+#define LPATH(k, f, d, h) \
+	{ "smsc", k, CT_PATH, LOFF(f), LSZ(f), 0, 0, d, NULL, h }
+
+static const char *const yesno_names[] = { "no", "yes", NULL };
+
+static const struct conf_key link_keys[] = {
+	LSTR("host", host, 1, "127.0.0.1", "SMSC host name or address"),
+	LINT("port", port, 1, 65535, "2775", "SMSC TCP port"),
+	LSTR("system_id", system_id, 1, NULL,
 	    "bind system_id (at most 15 characters)"),
-	STR("smpp", "password", smpp.password, 0, "",
+	LSTR("password", password, 0, "",
 	    "bind password (at most 8 characters)"),
-	PATH("smpp", "password_file", smpp.password_file, "",
+	LPATH("password_file", password_file, "",
 	    "file whose first line is the bind password (a systemd "
 	    "credential); instead of password"),
-	STR("smpp", "system_type", smpp.system_type, 0, "",
+	LSTR("system_type", system_type, 0, "",
 	    "bind system_type (at most 12 characters)"),
-	ENUM("smpp", "bind", smpp.bind, bind_names, "transceiver",
+	LENUM("bind", bind, bind_names, "transceiver",
 	    "one transceiver link, or a transmitter + receiver pair"),
-	STR("smpp", "source_addr", smpp.source_addr, 1, NULL,
-	    "our short code: source of every SMS we send"),
-	INT("smpp", "source_ton", smpp.source_ton, 0, 6, "0",
+	LSTR("source_addr", source_addr, 1, NULL,
+	    "our short code: source of every SMS we send on this link"),
+	LINT("source_ton", source_ton, 0, 6, "0",
 	    "type of number of source_addr"),
-	INT("smpp", "source_npi", smpp.source_npi, 0, 18, "0",
+	LINT("source_npi", source_npi, 0, 18, "0",
 	    "numbering plan of source_addr"),
-	INT("smpp", "window", smpp.window, 1, 1024, "10",
+	LINT("window", window, 1, 1024, "10",
 	    "submit_sm outstanding without a response"),
-	INT("smpp", "max_tps", smpp.max_tps, 0, 1000000, "0",
-	    "submit_sm per second, 0 = unlimited"),
-	INT("smpp", "enquire_link_s", smpp.enquire_link_s, 1, 3600, "30",
+	LINT("max_tps", max_tps, 0, 1000000, "0",
+	    "submit_sm per second at most, 0 = unlimited; the link learns "
+	    "the carrier's real rate below it from throttling answers"),
+	LINT("enquire_link_s", enquire_link_s, 1, 3600, "30",
 	    "enquire_link after this many seconds without a response"),
-	INT("smpp", "response_timeout_s", smpp.response_timeout_s, 1, 600,
+	LINT("response_timeout_s", response_timeout_s, 1, 600,
 	    "10", "seconds to wait for any response"),
-	INT("smpp", "reconnect_min_s", smpp.reconnect_min_s, 1, 3600, "1",
+	LINT("reconnect_min_s", reconnect_min_s, 1, 3600, "1",
 	    "first reconnect delay"),
-	INT("smpp", "reconnect_max_s", smpp.reconnect_max_s, 1, 86400, "60",
+	LINT("reconnect_max_s", reconnect_max_s, 1, 86400, "60",
 	    "longest reconnect delay"),
-	ENUM("smpp", "long_messages", smpp.long_messages, long_names, "udh",
+	LENUM("long_messages", long_messages, long_names, "udh",
 	    "how long texts are split: UDH, SAR TLVs or message_payload"),
-	INT("smpp", "registered_delivery", smpp.registered_delivery, 0, 1,
+	LINT("registered_delivery", registered_delivery, 0, 1,
 	    "1", "ask the SMSC for delivery receipts"),
+	LENUM("enabled", enabled, yesno_names, "yes",
+	    "no: the link is configured but not connected"),
+	LSTR("reroute_status", reroute_status, 0, "",
+	    "submit_sm_resp statuses (hex or decimal, space-separated) that "
+	    "move a message to its next link, besides ESME_RINVDSTADR, "
+	    "ESME_RINVDSTTON and ESME_RINVDSTNPI"),
+};
+#define NLINKKEYS (sizeof(link_keys) / sizeof(link_keys[0]))
+
+static const struct conf_key conf_keys[] = {
+	PATH("routing", "routes", routing.routes, "",
+	    "routes file: 'PREFIX LINK [LINK ...]' a line; empty = the first "
+	    "link, then the others in file order"),
+	INT("routing", "failover_s", routing.failover_s, 0, 86400, "30",
+	    "a link not bound this long is passed by for the next link of "
+	    "the rule"),
 	PATH("store", "path", store.path, "smsgwd.db",
 	    "the SQLite database file"),
 	PATH("parsers", "patterns", parsers.patterns, "patterns.conf",
@@ -114,15 +147,22 @@ struct parse_state {
 	struct conf    *c;
 	struct errlist  e;
 	int             seen_line[NKEYS];
+	int             link_seen[CONF_MAX_LINKS][NLINKKEYS];
+	char            label[CONF_MAX_LINKS][24];   /* "smpp", "smsc NAME" */
+	int             smpp_line, smsc_line;        /* first of each kind */
+	int             mixed_reported, full_reported;
+	char            bad_section[64];             /* reported once */
 };
 
 #define perr(ps, line, ...) errlist_add(&(ps)->e, line, __VA_ARGS__)
 
+/* Sets one key of the struct at base (struct conf or struct conf_smpp);
+ * sect names the section in messages. */
 static int
-set_value(struct parse_state *ps, const struct conf_key *k, const char *v,
-    int line)
+set_value(struct parse_state *ps, void *base, const char *sect,
+    const struct conf_key *k, const char *v, int line)
 {
-	char *field = (char *)ps->c + k->off;
+	char *field = (char *)base + k->off;
 	char *end;
 	long n;
 
@@ -133,12 +173,12 @@ set_value(struct parse_state *ps, const struct conf_key *k, const char *v,
 		n = strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || errno != 0) {
 			perr(ps, line, "[%s] %s: '%s' is not a whole number",
-			    k->section, k->name, v);
+			    sect, k->name, v);
 			return -1;
 		}
 		if (n < k->min || n > k->max) {
 			perr(ps, line, "[%s] %s: %ld is outside %ld..%ld",
-			    k->section, k->name, n, k->min, k->max);
+			    sect, k->name, n, k->min, k->max);
 			return -1;
 		}
 		*(int *)(void *)field = (int)n;
@@ -150,12 +190,12 @@ set_value(struct parse_state *ps, const struct conf_key *k, const char *v,
 				return 0;
 			}
 		perr(ps, line, "[%s] %s: '%s' is not one of the choices",
-		    k->section, k->name, v);
+		    sect, k->name, v);
 		return -1;
 	case CT_STR:
 		if (strlen(v) >= k->size) {
 			perr(ps, line, "[%s] %s: longer than %zu characters",
-			    k->section, k->name, k->size - 1);
+			    sect, k->name, k->size - 1);
 			return -1;
 		}
 		strcpy(field, v);
@@ -167,13 +207,111 @@ set_value(struct parse_state *ps, const struct conf_key *k, const char *v,
 			n = snprintf(field, k->size, "%s", v);
 		}
 		if (n < 0 || (size_t)n >= k->size) {
-			perr(ps, line, "[%s] %s: path too long", k->section,
-			    k->name);
+			perr(ps, line, "[%s] %s: path too long", sect, k->name);
 			return -1;
 		}
 		return 0;
 	}
 	return -1;
+}
+
+/* 1 if name is a link name: 1-15 of a-z 0-9 _ -. */
+static int
+link_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 1 && n <= 15 &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+int
+conf_link_find(const struct conf *c, const char *name)
+{
+	for (int i = 0; i < c->nlinks; i++)
+		if (strcmp(c->link[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The link a [smpp] or [smsc NAME] section sets, created with its
+ * defaults when first seen; -1 (reported) if the section is wrong. */
+static int
+link_for_section(struct parse_state *ps, const char *section, int line)
+{
+	struct conf *c = ps->c;
+	const char *name;
+	int smpp = strcmp(section, "smpp") == 0, i;
+
+	if (smpp) {
+		name = "default";
+		if (ps->smpp_line == 0)
+			ps->smpp_line = line;
+	} else {
+		name = section + 4;
+		name += strspn(name, " \t");
+		if (!link_name_ok(name)) {
+			if (strcmp(ps->bad_section, section) != 0) {
+				snprintf(ps->bad_section,
+				    sizeof(ps->bad_section), "%s", section);
+				perr(ps, line, "[%s]: a link name is 1-15 of "
+				    "a-z 0-9 _ -", section);
+			}
+			return -1;
+		}
+		if (ps->smsc_line == 0)
+			ps->smsc_line = line;
+	}
+	if (ps->smpp_line != 0 && ps->smsc_line != 0) {
+		if (!ps->mixed_reported)
+			perr(ps, line, "[%s]: [smpp] and [smsc NAME] sections "
+			    "in one file; name every link with [smsc NAME]",
+			    section);
+		ps->mixed_reported = 1;
+		return -1;
+	}
+	if ((i = conf_link_find(c, name)) != -1)
+		return i;
+	if (c->nlinks == CONF_MAX_LINKS) {
+		if (!ps->full_reported)
+			perr(ps, line, "[%s]: more than %d links", section,
+			    CONF_MAX_LINKS);
+		ps->full_reported = 1;
+		return -1;
+	}
+	i = c->nlinks++;
+	snprintf(c->link[i].name, sizeof(c->link[i].name), "%s", name);
+	snprintf(ps->label[i], sizeof(ps->label[i]), "%s", section);
+	c->link[i].line = line;
+	for (size_t k = 0; k < NLINKKEYS; k++)
+		if (link_keys[k].def != NULL)
+			(void)set_value(ps, &c->link[i], ps->label[i],
+			    &link_keys[k], link_keys[k].def, 0);
+	return i;
+}
+
+static int
+link_handler(struct parse_state *ps, int line, const char *section,
+    const char *name, const char *value)
+{
+	int i = link_for_section(ps, section, line);
+
+	if (i == -1)
+		return 0;
+	for (size_t k = 0; k < NLINKKEYS; k++) {
+		if (strcmp(link_keys[k].name, name) != 0)
+			continue;
+		if (ps->link_seen[i][k]) {
+			perr(ps, line, "[%s] %s: set twice (first on line "
+			    "%d)", ps->label[i], name, ps->link_seen[i][k]);
+			return 0;
+		}
+		ps->link_seen[i][k] = line;
+		return set_value(ps, &ps->c->link[i], ps->label[i],
+		    &link_keys[k], value, line) == 0;
+	}
+	perr(ps, line, "[%s] %s: unknown key", ps->label[i], name);
+	return 0;
 }
 
 static int
@@ -183,6 +321,8 @@ handler(void *user, int line, const char *section, const char *name,
 	struct parse_state *ps = user;
 	bool known_section = false;
 
+	if (strcmp(section, "smpp") == 0 || strncmp(section, "smsc", 4) == 0)
+		return link_handler(ps, line, section, name, value);
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct conf_key *k = &conf_keys[i];
 
@@ -197,7 +337,7 @@ handler(void *user, int line, const char *section, const char *name,
 			return 0;
 		}
 		ps->seen_line[i] = line;
-		if (set_value(ps, k, value, line) == -1) {
+		if (set_value(ps, ps->c, k->section, k, value, line) == -1) {
 			return 0;
 		}
 		return 1;
@@ -214,11 +354,9 @@ conf_defaults(struct parse_state *ps)
 {
 	for (size_t i = 0; i < NKEYS; i++)
 		if (conf_keys[i].def != NULL)
-			(void)set_value(ps, &conf_keys[i], conf_keys[i].def, 0);
+			(void)set_value(ps, ps->c, conf_keys[i].section,
+			    &conf_keys[i], conf_keys[i].def, 0);
 }
-
-static int key_line(const struct parse_state *, const char *,
-    const char *);
 
 static int read_secrets = 1;
 
@@ -228,26 +366,38 @@ conf_read_secrets(int yes)
 	read_secrets = yes;
 }
 
+/* The line a link's key was set on, 0 if it kept its default. */
+static int
+link_key_line(const struct parse_state *ps, int i, const char *name)
+{
+	for (size_t k = 0; k < NLINKKEYS; k++)
+		if (strcmp(link_keys[k].name, name) == 0)
+			return ps->link_seen[i][k];
+	return 0;
+}
+
 /*
- * [smpp] password_file: the password is the file's first line, so it can
- * live in a systemd credential instead of the config file.
+ * password_file: the password is the file's first line, so it can live in
+ * a systemd credential instead of the config file.
  */
 static void
-read_secret(struct parse_state *ps, struct conf *c)
+read_secret(struct parse_state *ps, int i)
 {
-	int line = key_line(ps, "smpp", "password_file");
+	struct conf_smpp *l = &ps->c->link[i];
+	const char *sect = ps->label[i];
+	int line = link_key_line(ps, i, "password_file");
 	char buf[64];
 	FILE *f;
 	size_t n;
 
-	if (key_line(ps, "smpp", "password") != 0) {
-		perr(ps, line, "[smpp] password_file: set password or "
-		    "password_file, not both");
+	if (link_key_line(ps, i, "password") != 0) {
+		perr(ps, line, "[%s] password_file: set password or "
+		    "password_file, not both", sect);
 		return;
 	}
-	if ((f = fopen(c->smpp.password_file, "r")) == NULL) {
-		perr(ps, line, "[smpp] password_file: %s: %s",
-		    c->smpp.password_file, strerror(errno));
+	if ((f = fopen(l->password_file, "r")) == NULL) {
+		perr(ps, line, "[%s] password_file: %s: %s", sect,
+		    l->password_file, strerror(errno));
 		return;
 	}
 	if (fgets(buf, sizeof(buf), f) == NULL)
@@ -255,13 +405,65 @@ read_secret(struct parse_state *ps, struct conf *c)
 	fclose(f);
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
-	if (n >= sizeof(c->smpp.password)) {
-		perr(ps, line, "[smpp] password_file: the password is longer "
-		    "than %zu characters", sizeof(c->smpp.password) - 1);
+	if (n >= sizeof(l->password)) {
+		perr(ps, line, "[%s] password_file: the password is longer "
+		    "than %zu characters", sect, sizeof(l->password) - 1);
 		return;
 	}
-	memcpy(c->smpp.password, buf, n + 1);
+	memcpy(l->password, buf, n + 1);
 	memset(buf, 0, sizeof(buf));
+}
+
+/* "0x0b 69" -> l->reroute[]; -1 (reported) if a word is not a status. */
+static void
+parse_reroute(struct parse_state *ps, int i)
+{
+	struct conf_smpp *l = &ps->c->link[i];
+	char buf[sizeof(l->reroute_status)], *w, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", l->reroute_status);
+	l->nreroute = 0;
+	for (w = strtok_r(buf, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(w, &end, 0);
+		if (*end != '\0' || errno != 0 || v == 0 || v > 0xFFFFFFFFul ||
+		    *w == '-') {
+			perr(ps, link_key_line(ps, i, "reroute_status"),
+			    "[%s] reroute_status: '%s' is not a status code",
+			    ps->label[i], w);
+			return;
+		}
+		if (l->nreroute == CONF_MAX_REROUTE) {
+			perr(ps, link_key_line(ps, i, "reroute_status"),
+			    "[%s] reroute_status: more than %d statuses",
+			    ps->label[i], CONF_MAX_REROUTE);
+			return;
+		}
+		l->reroute[l->nreroute++] = (uint32_t)v;
+	}
+}
+
+static void
+link_check(struct parse_state *ps, int i)
+{
+	struct conf_smpp *l = &ps->c->link[i];
+
+	for (size_t k = 0; k < NLINKKEYS; k++)
+		if (link_keys[k].type == CT_STR && link_keys[k].min == 1 &&
+		    link_keys[k].def == NULL && !ps->link_seen[i][k])
+			perr(ps, l->line, "[%s] %s is required", ps->label[i],
+			    link_keys[k].name);
+	if (l->password_file[0] != '\0' && read_secrets)
+		read_secret(ps, i);
+	if (l->reconnect_max_s < l->reconnect_min_s)
+		perr(ps, link_key_line(ps, i, "reconnect_max_s"),
+		    "[%s] reconnect_max_s (%d) is below reconnect_min_s (%d)",
+		    ps->label[i], l->reconnect_max_s, l->reconnect_min_s);
+	parse_reroute(ps, i);
 }
 
 /* "21:00-08:00" -> minutes after midnight; "" -> -1 -1 (no quiet hours). */
@@ -297,6 +499,7 @@ static void
 conf_check(struct parse_state *ps)
 {
 	struct conf *c = ps->c;
+	int enabled = 0;
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct conf_key *k = &conf_keys[i];
@@ -305,6 +508,16 @@ conf_check(struct parse_state *ps)
 		    k->def == NULL)
 			perr(ps, 0, "[%s] %s is required", k->section, k->name);
 	}
+	for (int i = 0; i < c->nlinks; i++) {
+		link_check(ps, i);
+		enabled += c->link[i].enabled;
+	}
+	if (c->nlinks == 0)
+		perr(ps, 0, "no link: an [smpp] section, or one [smsc NAME] "
+		    "section per carrier link, is required");
+	else if (enabled == 0)
+		perr(ps, 0, "every link has enabled = no; at least one link "
+		    "is required");
 	if (c->locale.country_code[0] == '\0' ||
 	    strspn(c->locale.country_code, "0123456789") !=
 	    strlen(c->locale.country_code))
@@ -323,17 +536,11 @@ conf_check(struct parse_state *ps)
 			    "[http] listen: '%s' is not address:port",
 			    c->http.listen);
 	}
-	if (c->smpp.password_file[0] != '\0' && read_secrets)
-		read_secret(ps, c);
 	if (parse_quiet(c->notify.quiet_hours, &c->notify.quiet_from,
 	    &c->notify.quiet_to) == -1)
 		perr(ps, key_line(ps, "notify", "quiet_hours"),
 		    "[notify] quiet_hours: '%s' is not HH:MM-HH:MM",
 		    c->notify.quiet_hours);
-	if (c->smpp.reconnect_max_s < c->smpp.reconnect_min_s)
-		perr(ps, key_line(ps, "smpp", "reconnect_max_s"),
-		    "[smpp] reconnect_max_s (%d) is below reconnect_min_s (%d)",
-		    c->smpp.reconnect_max_s, c->smpp.reconnect_min_s);
 }
 
 static int
@@ -371,31 +578,35 @@ conf_load_string(struct conf *c, const char *name, const char *text,
 	return conf_run(c, name, text, errs, errlen);
 }
 
+static void
+describe_key(FILE *f, const char *sect, const struct conf_key *k)
+{
+	fprintf(f, "[%s] %s: ", sect, k->name);
+	switch (k->type) {
+	case CT_INT:
+	case CT_BOOL:
+		fprintf(f, "integer %ld..%ld", k->min, k->max);
+		break;
+	case CT_STR:
+		fprintf(f, "string, at most %zu characters", k->size - 1);
+		break;
+	case CT_PATH:
+		fprintf(f, "path");
+		break;
+	case CT_ENUM:
+		for (int j = 0; k->names[j] != NULL; j++)
+			fprintf(f, "%s%s", j ? "|" : "", k->names[j]);
+		break;
+	}
+	fprintf(f, "; default %s; %s\n", k->def ? k->def : "(required)",
+	    k->help);
+}
+
 void
 conf_describe(FILE *f)
 {
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct conf_key *k = &conf_keys[i];
-
-		fprintf(f, "[%s] %s: ", k->section, k->name);
-		switch (k->type) {
-		case CT_INT:
-		case CT_BOOL:
-			fprintf(f, "integer %ld..%ld", k->min, k->max);
-			break;
-		case CT_STR:
-			fprintf(f, "string, at most %zu characters",
-			    k->size - 1);
-			break;
-		case CT_PATH:
-			fprintf(f, "path");
-			break;
-		case CT_ENUM:
-			for (int j = 0; k->names[j] != NULL; j++)
-				fprintf(f, "%s%s", j ? "|" : "", k->names[j]);
-			break;
-		}
-		fprintf(f, "; default %s; %s\n", k->def ? k->def : "(required)",
-		    k->help);
-	}
+	for (size_t i = 0; i < NLINKKEYS; i++)
+		describe_key(f, "smsc NAME", &link_keys[i]);
+	for (size_t i = 0; i < NKEYS; i++)
+		describe_key(f, conf_keys[i].section, &conf_keys[i]);
 }

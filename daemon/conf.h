@@ -9,12 +9,23 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum conf_bind { CONF_BIND_TRANSCEIVER, CONF_BIND_PAIR };
 enum conf_long { CONF_LONG_UDH, CONF_LONG_SAR, CONF_LONG_PAYLOAD };
 
+/* Carrier links in one file at most ([smsc NAME] sections). */
+#define CONF_MAX_LINKS    16
+/* Extra submit_sm_resp statuses that move a message to its next link. */
+#define CONF_MAX_REROUTE  8
+
+/* One carrier link: an [smsc NAME] section, or the lone [smpp] section,
+ * which is the link named "default". */
 struct conf_smpp {
+	char name[16];               /* 1-15 of a-z 0-9 _ - */
+	int  line;                   /* its section's first key */
+	int  enabled;
 	char host[256];
 	int  port;
 	char system_id[16];
@@ -31,12 +42,20 @@ struct conf_smpp {
 	int  reconnect_min_s, reconnect_max_s;
 	int  long_messages;          /* enum conf_long */
 	int  registered_delivery;
+	char reroute_status[64];     /* "0x0b 0x45" as written */
+	uint32_t reroute[CONF_MAX_REROUTE];
+	int  nreroute;
 };
 
 struct conf {
 	char path[PATH_MAX];         /* the file as given */
 	char dir[PATH_MAX];          /* its folder, for relative paths */
-	struct conf_smpp smpp;
+	struct conf_smpp link[CONF_MAX_LINKS];  /* in file order */
+	int  nlinks;
+	struct {
+		char routes[PATH_MAX];   /* "" = first link, then file order */
+		int  failover_s;         /* a link unbound this long is passed by */
+	} routing;
 	struct {
 		char path[PATH_MAX];     /* the SQLite database */
 	} store;
@@ -87,6 +106,9 @@ int conf_load_string(struct conf *c, const char *name, const char *text,
 /* 0: do not read secret files ([smpp] password_file). smsgwctl needs no
  * bind password, and the credential exists only while the service runs. */
 void conf_read_secrets(int yes);
+
+/* The index of the link called name, or -1. */
+int conf_link_find(const struct conf *c, const char *name);
 
 /* Writes every key with its type, range and default, one per line (for the
  * man page and --help-config). */

@@ -657,7 +657,7 @@ gateway_new(struct event_base *base, const struct conf *c)
 		return NULL;
 
 	g->base = base;
-	g->smpp = c->smpp;
+	g->smpp = c->link[0];
 	snprintf(g->country_code, sizeof(g->country_code), "%s",
 	    c->locale.country_code);
 	snprintf(g->store_path, sizeof(g->store_path), "%s", c->store.path);
@@ -675,27 +675,27 @@ gateway_new(struct event_base *base, const struct conf *c)
 			log_err("%s", line);
 		goto fail;
 	}
-	if (c->smpp.bind == CONF_BIND_PAIR) {
-		g->tx = make_link(g, &c->smpp, "tx", LINK_TX);
-		g->rx = make_link(g, &c->smpp, "rx", LINK_RX);
+	if (c->link[0].bind == CONF_BIND_PAIR) {
+		g->tx = make_link(g, &c->link[0], "tx", LINK_TX);
+		g->rx = make_link(g, &c->link[0], "rx", LINK_RX);
 		if (g->tx == NULL || g->rx == NULL)
 			goto fail;
 	} else {
-		g->tx = g->rx = make_link(g, &c->smpp, "trx", LINK_TRX);
+		g->tx = g->rx = make_link(g, &c->link[0], "trx", LINK_TRX);
 		if (g->tx == NULL)
 			goto fail;
 	}
 	g->reasm = reasm_new(REASM_MAX_SETS, REASM_TIMEOUT_MS);
-	g->outq = outq_new(modes[c->smpp.long_messages],
-	    c->smpp.registered_delivery, on_final, g);
+	g->outq = outq_new(modes[c->link[0].long_messages],
+	    c->link[0].registered_delivery, on_final, g);
 	{
 		struct pdu_addr src;
 		struct outbox_cfg oc;
 
 		memset(&src, 0, sizeof(src));
-		src.ton = (uint8_t)c->smpp.source_ton;
-		src.npi = (uint8_t)c->smpp.source_npi;
-		snprintf(src.addr, sizeof(src.addr), "%s", c->smpp.source_addr);
+		src.ton = (uint8_t)c->link[0].source_ton;
+		src.npi = (uint8_t)c->link[0].source_npi;
+		snprintf(src.addr, sizeof(src.addr), "%s", c->link[0].source_addr);
 		memset(&oc, 0, sizeof(oc));
 		oc.source = &src;
 		oc.country_code = c->locale.country_code;
@@ -808,7 +808,7 @@ gateway_stop(struct gateway *g)
 void
 gateway_reload(struct gateway *g, const struct conf *c)
 {
-	const struct conf_smpp *n = &c->smpp, *o = &g->smpp;
+	const struct conf_smpp *n = &c->link[0], *o = &g->smpp;
 	char errs[4096] = "";
 
 	if (strcmp(c->store.path, g->store_path) != 0)

@@ -166,12 +166,12 @@ main(int argc, char **argv)
 		fatal("cannot install signal handlers");
 
 	log_info("smsgwd %s starting config=%s smsc=%s:%d", SMSGWD_VERSION,
-	    d.conf_path, d.conf.smpp.host, d.conf.smpp.port);
+	    d.conf_path, d.conf.link[0].host, d.conf.link[0].port);
 	gateway_start(d.gw);
 	/* The store is open and the API listening: ready, bound or not (a
 	 * carrier outage must not fail the unit). */
-	service_status("SMSC %s:%d: connecting", d.conf.smpp.host,
-	    d.conf.smpp.port);
+	service_status("SMSC %s:%d: connecting", d.conf.link[0].host,
+	    d.conf.link[0].port);
 	service_ready();
 	if (service_watchdog_start(d.base) == -1)
 		fatal("cannot start the watchdog");

@@ -23,18 +23,18 @@ test_defaults(void **state)
 	assert_int_equal(conf_load_string(&c, "/etc/x/a.conf", MINIMAL, errs,
 	    sizeof(errs)), 0);
 	assert_string_equal(errs, "");
-	assert_string_equal(c.smpp.host, "127.0.0.1");
-	assert_int_equal(c.smpp.port, 2775);
-	assert_string_equal(c.smpp.system_id, "smsgwd");
-	assert_int_equal(c.smpp.bind, CONF_BIND_TRANSCEIVER);
-	assert_int_equal(c.smpp.window, 10);
-	assert_int_equal(c.smpp.max_tps, 0);
-	assert_int_equal(c.smpp.enquire_link_s, 30);
-	assert_int_equal(c.smpp.response_timeout_s, 10);
-	assert_int_equal(c.smpp.reconnect_min_s, 1);
-	assert_int_equal(c.smpp.reconnect_max_s, 60);
-	assert_int_equal(c.smpp.long_messages, CONF_LONG_UDH);
-	assert_int_equal(c.smpp.registered_delivery, 1);
+	assert_string_equal(c.link[0].host, "127.0.0.1");
+	assert_int_equal(c.link[0].port, 2775);
+	assert_string_equal(c.link[0].system_id, "smsgwd");
+	assert_int_equal(c.link[0].bind, CONF_BIND_TRANSCEIVER);
+	assert_int_equal(c.link[0].window, 10);
+	assert_int_equal(c.link[0].max_tps, 0);
+	assert_int_equal(c.link[0].enquire_link_s, 30);
+	assert_int_equal(c.link[0].response_timeout_s, 10);
+	assert_int_equal(c.link[0].reconnect_min_s, 1);
+	assert_int_equal(c.link[0].reconnect_max_s, 60);
+	assert_int_equal(c.link[0].long_messages, CONF_LONG_UDH);
+	assert_int_equal(c.link[0].registered_delivery, 1);
 	assert_string_equal(c.dir, "/etc/x");
 }
 
@@ -53,15 +53,15 @@ test_all_keys(void **state)
 	(void)state;
 	assert_int_equal(conf_load_string(&c, "t.conf", text, errs,
 	    sizeof(errs)), 0);
-	assert_string_equal(c.smpp.host, "smsc.example");
-	assert_int_equal(c.smpp.port, 3000);
-	assert_string_equal(c.smpp.password, "p#;w");  /* values are literal */
-	assert_int_equal(c.smpp.bind, CONF_BIND_PAIR);
-	assert_int_equal(c.smpp.source_ton, 3);
-	assert_int_equal(c.smpp.window, 64);
-	assert_int_equal(c.smpp.max_tps, 200);
-	assert_int_equal(c.smpp.long_messages, CONF_LONG_SAR);
-	assert_int_equal(c.smpp.registered_delivery, 0);
+	assert_string_equal(c.link[0].host, "smsc.example");
+	assert_int_equal(c.link[0].port, 3000);
+	assert_string_equal(c.link[0].password, "p#;w");  /* values are literal */
+	assert_int_equal(c.link[0].bind, CONF_BIND_PAIR);
+	assert_int_equal(c.link[0].source_ton, 3);
+	assert_int_equal(c.link[0].window, 64);
+	assert_int_equal(c.link[0].max_tps, 200);
+	assert_int_equal(c.link[0].long_messages, CONF_LONG_SAR);
+	assert_int_equal(c.link[0].registered_delivery, 0);
 }
 
 static void
@@ -99,7 +99,7 @@ test_every_error_with_its_line(void **state)
 	    "(first on line 2)\n"));
 	assert_non_null(strstr(errs, "bad.conf:12: [smpp] password: longer than "
 	    "8 characters\n"));
-	assert_non_null(strstr(errs, "bad.conf: [smpp] source_addr is "
+	assert_non_null(strstr(errs, "bad.conf:2: [smpp] source_addr is "
 	    "required\n"));
 	assert_non_null(strstr(errs, "bad.conf:14: [smpp] reconnect_max_s (5) "
 	    "is below reconnect_min_s (10)\n"));
@@ -117,7 +117,7 @@ test_long_line(void **state)
 	assert_int_equal(conf_load_string(&c, "l.conf", text, errs,
 	    sizeof(errs)), 1);
 	assert_non_null(strstr(errs, "l.conf:4: line longer than"));
-	assert_int_equal(c.smpp.window, 7);  /* parsing went on */
+	assert_int_equal(c.link[0].window, 7);  /* parsing went on */
 	free(text);
 }
 
@@ -143,7 +143,7 @@ test_file_roundtrip(void **state)
 	    "window = 3\n"));
 	close(fd);
 	assert_int_equal(conf_load(&c, path, errs, sizeof(errs)), 0);
-	assert_int_equal(c.smpp.window, 3);
+	assert_int_equal(c.link[0].window, 3);
 	assert_string_equal(c.dir, "/tmp");
 	unlink(path);
 }
@@ -157,7 +157,7 @@ test_small_error_buffer(void **state)
 	(void)state;
 	memset(tiny, 'Z', sizeof(tiny));
 	assert_int_equal(conf_load_string(&c, "x.conf", "[a]\nb=1\n[c]\nd=2\n",
-	    tiny, sizeof(tiny)), 4);
+	    tiny, sizeof(tiny)), 3);
 	assert_true(memchr(tiny, '\0', sizeof(tiny)) != NULL);
 }
 
@@ -175,7 +175,7 @@ test_password_file(void **state)
 	snprintf(text, sizeof(text), MINIMAL "password_file = %s\n", path);
 	assert_int_equal(conf_load_string(&c, "p.conf", text, errs,
 	    sizeof(errs)), 0);
-	assert_string_equal(c.smpp.password, "s3cr#t");
+	assert_string_equal(c.link[0].password, "s3cr#t");
 	snprintf(text, sizeof(text), MINIMAL "password = x\n"
 	    "password_file = %s\n", path);
 	assert_int_equal(conf_load_string(&c, "p.conf", text, errs,
@@ -206,6 +206,115 @@ test_quiet_hours(void **state)
 	assert_int_equal(c.notify.quiet_from, -1);
 }
 
+/* [smsc NAME] sections: one link each, in file order, with their own keys
+ * and the defaults; [smpp] alone is the link "default". */
+static void
+test_links(void **state)
+{
+	(void)state;
+	errs[0] = '\0';
+	assert_int_equal(conf_load_string(&c, "x.conf", MINIMAL, errs,
+	    sizeof(errs)), 0);
+	assert_int_equal(c.nlinks, 1);
+	assert_string_equal(c.link[0].name, "default");
+	assert_int_equal(c.link[0].enabled, 1);
+	assert_int_equal(c.routing.failover_s, 30);
+	assert_string_equal(c.routing.routes, "");
+
+	assert_int_equal(conf_load_string(&c, "/etc/x.conf",
+	    "[smsc mobile]\nsystem_id = m\nsource_addr = 10659000\n"
+	    "window = 32\nmax_tps = 300\nreroute_status = 0x45 11\n"
+	    "[smsc unicom-2]\nsystem_id = u\nsource_addr = 10655000\n"
+	    "port = 3000\nbind = pair\n"
+	    "[smsc tele_com]\nsystem_id = t\nsource_addr = 1\n"
+	    "enabled = no\n"
+	    "[routing]\nroutes = routes-cn.conf\nfailover_s = 5\n",
+	    errs, sizeof(errs)), 0);
+	assert_int_equal(c.nlinks, 3);
+	assert_string_equal(c.link[0].name, "mobile");
+	assert_int_equal(c.link[0].window, 32);
+	assert_int_equal(c.link[0].max_tps, 300);
+	assert_int_equal(c.link[0].port, 2775);
+	assert_int_equal(c.link[0].nreroute, 2);
+	assert_int_equal(c.link[0].reroute[0], 0x45);
+	assert_int_equal(c.link[0].reroute[1], 11);
+	assert_string_equal(c.link[1].name, "unicom-2");
+	assert_int_equal(c.link[1].window, 10);
+	assert_int_equal(c.link[1].port, 3000);
+	assert_int_equal(c.link[1].bind, CONF_BIND_PAIR);
+	assert_string_equal(c.link[1].source_addr, "10655000");
+	assert_int_equal(c.link[2].enabled, 0);
+	assert_int_equal(conf_link_find(&c, "tele_com"), 2);
+	assert_int_equal(conf_link_find(&c, "nope"), -1);
+	assert_string_equal(c.routing.routes, "/etc/routes-cn.conf");
+	assert_int_equal(c.routing.failover_s, 5);
+}
+
+/* What is wrong with links is reported with its line. */
+static void
+test_link_errors(void **state)
+{
+	(void)state;
+	errs[0] = '\0';
+	assert_int_equal(conf_load_string(&c, "m.conf",
+	    "[smpp]\nsystem_id = a\nsource_addr = 1\n"      /* 1-3 */
+	    "[smsc b]\nsystem_id = b\nsource_addr = 1\n",   /* 4-6 */
+	    errs, sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "m.conf:5: [smsc b]: [smpp] and "
+	    "[smsc NAME] sections in one file"));
+
+	errs[0] = '\0';
+	assert_int_equal(conf_load_string(&c, "n.conf",
+	    "[smsc Mobile]\nsystem_id = a\nsource_addr = 1\n"   /* 1-3 */
+	    "[smsc abcdefghijklmnop]\nsystem_id = a\n"          /* 4-5 */
+	    "[smsc ok]\nsystem_id = a\nwindow = 0\nfoo = 1\n"  /* 6-9 */
+	    "reroute_status = 0x45 x\n"                         /* 10 */
+	    "[smsc]\nhost = h\n",                              /* 11-12 */
+	    errs, sizeof(errs)), 7);
+	assert_non_null(strstr(errs, "n.conf:2: [smsc Mobile]: a link name "
+	    "is 1-15 of a-z 0-9 _ -\n"));
+	assert_null(strstr(errs, "n.conf:3:"));       /* said once */
+	assert_non_null(strstr(errs, "n.conf:5: [smsc abcdefghijklmnop]: a "
+	    "link name"));
+	assert_non_null(strstr(errs, "n.conf:8: [smsc ok] window: 0 is "
+	    "outside 1..1024\n"));
+	assert_non_null(strstr(errs, "n.conf:9: [smsc ok] foo: unknown key\n"));
+	assert_non_null(strstr(errs, "n.conf:10: [smsc ok] reroute_status: "
+	    "'x' is not a status code\n"));
+	assert_non_null(strstr(errs, "n.conf:7: [smsc ok] source_addr is "
+	    "required\n"));
+	assert_non_null(strstr(errs, "n.conf:12: [smsc]: a link name"));
+
+	errs[0] = '\0';
+	assert_int_equal(conf_load_string(&c, "o.conf", "[locale]\n"
+	    "country_code = 86\n", errs, sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "o.conf: no link: an [smpp] section, or "
+	    "one [smsc NAME] section per carrier link, is required\n"));
+
+	errs[0] = '\0';
+	assert_int_equal(conf_load_string(&c, "p.conf", MINIMAL
+	    "enabled = no\n", errs, sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "every link has enabled = no"));
+}
+
+/* At most CONF_MAX_LINKS links; the one over is an error, said once. */
+static void
+test_too_many_links(void **state)
+{
+	char text[8192] = "";
+	size_t used = 0;
+
+	(void)state;
+	for (int i = 0; i <= CONF_MAX_LINKS; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "[smsc l%d]\nsystem_id = a\nsource_addr = 1\n", i);
+	assert_int_equal(conf_load_string(&c, "q.conf", text, errs,
+	    sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "q.conf:50: [smsc l16]: more than 16 "
+	    "links\n"));
+	assert_int_equal(c.nlinks, CONF_MAX_LINKS);
+}
+
 int
 main(void)
 {
@@ -219,6 +328,9 @@ main(void)
 		cmocka_unit_test(test_small_error_buffer),
 		cmocka_unit_test(test_password_file),
 		cmocka_unit_test(test_quiet_hours),
+		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_link_errors),
+		cmocka_unit_test(test_too_many_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

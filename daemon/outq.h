@@ -16,6 +16,9 @@
 
 enum outq_class { OUTQ_REPLY, OUTQ_NOTIFY, OUTQ_NCLASS };
 
+/* Carrier links the queue routes between (indices 0..OUTQ_MAX_LINKS-1). */
+#define OUTQ_MAX_LINKS 16
+
 struct outq;
 struct outq_seg;
 
@@ -31,10 +34,19 @@ struct outq_msg_info {
 	int              resumed;     /* 1 if some parts were accepted before
 	                               * it was queued (a restart): receipts
 	                               * may have come before this outcome */
+	int              link;        /* the link its parts went on, -1 none */
 };
 
 /* Called once per message when its last segment has an outcome. */
 typedef void (*outq_final_fn)(void *arg, const struct outq_msg_info *m);
+
+/*
+ * Where a message may go: writes its links (indices), first choice first,
+ * to links[0..max) and returns how many. Called once per message as it is
+ * pushed. Without a router every message goes to link 0.
+ */
+typedef int (*outq_route_fn)(void *arg, enum outq_class cls, uint64_t id,
+    const struct pdu_addr *dst, uint8_t *links, int max);
 
 struct outq *outq_new(enum seg_mode mode, int registered_delivery,
     outq_final_fn final, void *arg);
@@ -51,6 +63,26 @@ void outq_free(struct outq *q);
 int outq_push(struct outq *q, enum outq_class cls, uint64_t id,
     const struct pdu_addr *src, const struct pdu_addr *dst,
     const char *text, const uint8_t *done, char *err, size_t errlen);
+
+/*
+ * Routing between links. A message waits on the first link of its route
+ * that is available and has not refused its number; with none it is
+ * parked (it waits, it does not fail). Once a part is in flight or
+ * accepted, the message is pinned: every part goes on that link.
+ */
+void outq_set_router(struct outq *q, outq_route_fn fn, void *arg);
+/* How a link splits texts and whether it asks for receipts. */
+void outq_link_mode(struct outq *q, int link, enum seg_mode mode,
+    int registered_delivery);
+/* A link becomes available (bound, or down for less than the failover
+ * grace) or not: waiting messages that are not pinned move. */
+void outq_link_available(struct outq *q, int link, int yes);
+/* Pins the message pushed last to link (its parts were accepted there
+ * before a restart). */
+void outq_pin_last(struct outq *q, int link);
+/* Segments waiting for link (not in flight), and parked (no link). */
+size_t outq_waiting_on(const struct outq *q, int link);
+size_t outq_parked(const struct outq *q);
 
 /* How many parts text makes in this queue's mode, or -1 if it does not
  * encode. */
@@ -75,9 +107,13 @@ void outq_hold(struct outq *q, enum outq_class cls, int held);
 /* Messages held in memory (waiting or in flight), per class. */
 size_t outq_messages(const struct outq *q, enum outq_class cls);
 
-/* The next segment to send at now_ms (replies first), marked in flight;
- * NULL if none is due. */
+/* The next segment to send on link at now_ms (replies first), marked in
+ * flight; NULL if none is due. outq_next is outq_next_on link 0. */
+struct outq_seg *outq_next_on(struct outq *q, int link, uint64_t now_ms);
 struct outq_seg *outq_next(struct outq *q, uint64_t now_ms);
+
+/* The link a segment is listed on or in flight on. */
+int outq_seg_link(const struct outq_seg *seg);
 
 /* Fills *p with the submit_sm for seg (the link sets the sequence). */
 void outq_seg_pdu(const struct outq_seg *seg, struct pdu *p);
@@ -89,6 +125,15 @@ void outq_seg_pdu(const struct outq_seg *seg, struct pdu *p);
  */
 void outq_done(struct outq *q, struct outq_seg *seg, uint32_t status,
     const char *message_id, uint64_t now_ms);
+
+/*
+ * An in-flight segment's link answered with a routing error (the carrier
+ * does not serve the number): the message moves to the next link of its
+ * route once its other parts in flight are back, unless a part was
+ * already accepted (then it fails with status, as with no link left).
+ */
+void outq_reroute(struct outq *q, struct outq_seg *seg, uint32_t status,
+    uint64_t now_ms);
 
 /* 1 if status means "try the same segment again later". */
 int outq_transient(uint32_t status);

@@ -299,6 +299,265 @@ test_hold_class(void **state)
 	assert_int_equal(outq_messages(q, OUTQ_NOTIFY), 0);
 }
 
+/* A router for the tests: numbers starting 139 go to 1 then 0, 186 to 2
+ * then 1, everything else to 0 only. */
+static int
+router(void *arg, enum outq_class cls, uint64_t id,
+    const struct pdu_addr *to, uint8_t *links, int max)
+{
+	(void)arg;
+	(void)cls;
+	(void)id;
+	assert_true(max >= 2);
+	if (strncmp(to->addr, "139", 3) == 0) {
+		links[0] = 1;
+		links[1] = 0;
+		return 2;
+	}
+	if (strncmp(to->addr, "186", 3) == 0) {
+		links[0] = 2;
+		links[1] = 1;
+		return 2;
+	}
+	links[0] = 0;
+	return 1;
+}
+
+static struct pdu_addr to139 = { 1, 1, "13900000001" };
+static struct pdu_addr to186 = { 1, 1, "18600000001" };
+
+static void
+routed(struct outq *q)
+{
+	outq_set_router(q, router, NULL);
+	outq_link_available(q, 1, 1);
+	outq_link_available(q, 2, 1);
+}
+
+static uint64_t
+seg_id(const struct outq_seg *s)
+{
+	uint64_t id;
+	int part;
+
+	outq_seg_ref(s, &id, &part);
+	return id;
+}
+
+/* Each message waits for the first link of its route; each link serves
+ * only its own messages. */
+static void
+test_route_by_link(void **state)
+{
+	struct outq *q = *state;
+	char err[100];
+	struct outq_seg *s;
+
+	routed(q);
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 1, &src, &to139, "a", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 2, &src, &to186, "b", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 3, &src, &dst, "c", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_waiting_on(q, 0), 1);
+	assert_int_equal(outq_waiting_on(q, 1), 1);
+	assert_int_equal(outq_waiting_on(q, 2), 1);
+	s = outq_next_on(q, 2, 0);
+	assert_int_equal(seg_id(s), 2);
+	assert_int_equal(outq_seg_link(s), 2);
+	assert_null(outq_next_on(q, 2, 0));
+	outq_done(q, s, ESME_OK, "x", 0);
+	assert_int_equal(last.link, 2);
+	s = outq_next_on(q, 1, 0);
+	assert_int_equal(seg_id(s), 1);
+	outq_done(q, s, ESME_OK, "y", 0);
+	s = outq_next(q, 0);
+	assert_int_equal(seg_id(s), 3);
+	outq_done(q, s, ESME_OK, "z", 0);
+	assert_int_equal(finals, 3);
+	assert_null(outq_next_on(q, -1, 0));
+	assert_null(outq_next_on(q, OUTQ_MAX_LINKS, 0));
+}
+
+/* A link that goes away: its waiting messages move to the next link of
+ * their route, and come back when it returns; a message with no link left
+ * waits parked, it does not fail. */
+static void
+test_failover_and_back(void **state)
+{
+	struct outq *q = *state;
+	char err[100];
+	struct outq_seg *s;
+
+	routed(q);
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 1, &src, &to139, "a", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 2, &src, &dst, "b", NULL,
+	    err, sizeof(err)), 0);
+	outq_link_available(q, 1, 0);
+	assert_int_equal(outq_waiting_on(q, 1), 0);
+	assert_int_equal(outq_waiting_on(q, 0), 2);
+	outq_link_available(q, 1, 1);
+	assert_int_equal(outq_waiting_on(q, 1), 1);
+	assert_int_equal(outq_waiting_on(q, 0), 1);
+	outq_link_available(q, 0, 0);
+	outq_link_available(q, 1, 0);
+	assert_int_equal(outq_parked(q), 2);
+	assert_null(outq_next_on(q, 0, 0));
+	assert_null(outq_next_on(q, 1, 0));
+	assert_int_equal(finals, 0);
+	/* A new message with no link parks as well. */
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 3, &src, &to139, "c", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_parked(q), 3);
+	outq_link_available(q, 0, 1);
+	assert_int_equal(outq_parked(q), 0);
+	assert_int_equal(outq_waiting_on(q, 0), 3);
+	s = outq_next_on(q, 0, 0);
+	assert_int_equal(seg_id(s), 2);   /* parked first */
+	outq_done(q, s, ESME_OK, "x", 0);
+	assert_int_equal(outq_waiting(q), 2);
+}
+
+/* Parts of one message never split between links: a message with a part
+ * in flight or accepted stays where it is when its link goes away. */
+static void
+test_pinned_stays(void **state)
+{
+	struct outq *q = *state;
+	char err[100], text[400];
+	struct outq_seg *s1, *s2;
+
+	routed(q);
+	memset(text, 'a', 300);
+	text[300] = '\0';
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 1, &src, &to139, text, NULL,
+	    err, sizeof(err)), 0);
+	s1 = outq_next_on(q, 1, 0);
+	outq_link_available(q, 1, 0);             /* part 1 in flight */
+	assert_int_equal(outq_waiting_on(q, 1), 1);
+	outq_done(q, s1, ESME_OK, "p1", 0);       /* accepted there */
+	outq_link_available(q, 1, 1);
+	outq_link_available(q, 1, 0);
+	assert_int_equal(outq_waiting_on(q, 1), 1);
+	assert_null(outq_next_on(q, 0, 0));
+	outq_link_available(q, 1, 1);
+	s2 = outq_next_on(q, 1, 0);
+	assert_non_null(s2);
+	outq_done(q, s2, ESME_OK, "p2", 0);
+	assert_int_equal(finals, 1);
+	assert_string_equal(last.message_ids, "p1 p2");
+	assert_int_equal(last.link, 1);
+
+	/* Link lost with the only part in flight: nothing is out, the
+	 * message may move once it is back. */
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 2, &src, &to139, "b", NULL,
+	    err, sizeof(err)), 0);
+	s1 = outq_next_on(q, 1, 0);
+	outq_link_available(q, 1, 0);
+	assert_int_equal(outq_waiting_on(q, 0), 0);
+	outq_done(q, s1, SMPP_LINK_LOST, NULL, 0);
+	assert_int_equal(outq_waiting_on(q, 0), 1);
+	s1 = outq_next_on(q, 0, 0);
+	assert_int_equal(seg_id(s1), 2);
+	outq_done(q, s1, ESME_OK, "q", 0);
+	assert_int_equal(last.link, 0);
+
+	/* A resumed message is pinned to the link that took its parts. */
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 3, &src, &to139, text,
+	    (const uint8_t[]){ 1, 0 }, err, sizeof(err)), 0);
+	outq_pin_last(q, 2);
+	assert_int_equal(outq_waiting_on(q, 2), 1);
+	outq_link_available(q, 2, 0);
+	assert_int_equal(outq_waiting_on(q, 2), 1);
+}
+
+/* A routing error moves the message to the next link of its route, once
+ * every part in flight is back; with no link left it fails with that
+ * status; a message with a part accepted fails at once. */
+static void
+test_reroute(void **state)
+{
+	struct outq *q = *state;
+	char err[100], text[400];
+	struct outq_seg *s1, *s2;
+
+	routed(q);
+	memset(text, 'a', 300);
+	text[300] = '\0';
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 1, &src, &to186, text, NULL,
+	    err, sizeof(err)), 0);
+	s1 = outq_next_on(q, 2, 0);
+	s2 = outq_next_on(q, 2, 0);
+	outq_reroute(q, s1, 0x0B, 0);
+	assert_int_equal(outq_waiting_on(q, 1), 0);   /* s2 still out */
+	outq_done(q, s2, SMPP_LINK_TIMEOUT, NULL, 0);
+	assert_int_equal(outq_waiting_on(q, 1), 2);
+	assert_int_equal(outq_waiting(q), 2);
+	s1 = outq_next_on(q, 1, 0);
+	s2 = outq_next_on(q, 1, 0);
+	outq_reroute(q, s2, 0x0B, 0);
+	outq_reroute(q, s1, 0x0B, 0);
+	/* 186 routes 2 then 1: both refused it. */
+	assert_int_equal(finals, 1);
+	assert_int_equal(last.ok, 0);
+	assert_int_equal(last.status, 0x0B);
+	assert_int_equal(outq_waiting(q), 0);
+	assert_int_equal(outq_inflight(q), 0);
+
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 2, &src, &to186, text, NULL,
+	    err, sizeof(err)), 0);
+	s1 = outq_next_on(q, 2, 0);
+	s2 = outq_next_on(q, 2, 0);
+	outq_done(q, s1, ESME_OK, "p1", 0);
+	outq_reroute(q, s2, 0x0B, 0);
+	assert_int_equal(finals, 2);
+	assert_int_equal(last.ok, 0);
+	assert_int_equal(last.link, 2);
+
+	/* Accepted while the refused part waited for it: fails too. */
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 3, &src, &to186, text, NULL,
+	    err, sizeof(err)), 0);
+	s1 = outq_next_on(q, 2, 0);
+	s2 = outq_next_on(q, 2, 0);
+	outq_reroute(q, s1, 0x0B, 0);
+	outq_done(q, s2, ESME_OK, "p2", 0);
+	assert_int_equal(finals, 3);
+	assert_int_equal(last.ok, 0);
+	assert_int_equal(outq_waiting(q), 0);
+}
+
+/* Links that split long texts differently: a message moved before any
+ * part went out is split again for its new link. */
+static void
+test_mixed_modes(void **state)
+{
+	struct outq *q = *state;
+	char err[100], text[400];
+	struct outq_seg *s;
+	struct pdu p;
+
+	routed(q);
+	outq_link_mode(q, 0, SEG_PAYLOAD, 0);
+	memset(text, 'a', 300);
+	text[300] = '\0';
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 1, &src, &to139, text, NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_waiting_on(q, 1), 2);   /* UDH: 2 parts */
+	outq_link_available(q, 1, 0);
+	assert_int_equal(outq_waiting_on(q, 0), 1);   /* payload: 1 */
+	assert_int_equal(outq_waiting(q), 1);
+	s = outq_next_on(q, 0, 0);
+	outq_seg_pdu(s, &p);
+	assert_true(p.tlvs & PDU_HAS_PAYLOAD);
+	assert_int_equal(p.payload_len, 300);
+	assert_int_equal(p.registered_delivery, 0);
+	outq_done(q, s, ESME_OK, "x", 0);
+	assert_int_equal(last.parts, 1);
+	assert_int_equal(outq_waiting(q), 0);
+}
+
 int
 main(void)
 {
@@ -316,6 +575,15 @@ main(void)
 		cmocka_unit_test(test_sar_and_free_with_work),
 		cmocka_unit_test_setup_teardown(test_resume_skips_done_parts,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_by_link, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_failover_and_back, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pinned_stays, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_reroute, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_modes, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_hold_class, setup,
 		    teardown),
 	};

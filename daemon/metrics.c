@@ -57,6 +57,10 @@ static const struct mdef {
 	[M_INBOUND_REFUSED] = { "smsgwd_inbound_refused_total",
 	    "Inbound texts refused rather than answered.",
 	    T_COUNTER, NULL },
+	[M_UNDECODABLE] = { "smsgwd_undecodable_pdus_total",
+	    "SMPP PDUs from the SMSC, whole, whose body did not unpack, by "
+	    "command; a deliver_sm is refused for good (ESME_RX_P_APPN).",
+	    T_COUNTER, "command" },
 	[M_BOUND] = { "smsgwd_smpp_bound",
 	    "1 if the SMPP session is bound, 0 if not.",
 	    T_GAUGE, NULL },

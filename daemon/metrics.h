@@ -18,6 +18,7 @@ enum metric {
 	M_THROTTLED,
 	M_SUBMITS,              /* submit_sm sent */
 	M_INBOUND_REFUSED,
+	M_UNDECODABLE,          /* labels: command (deliver_sm, …) */
 	/* gauges */
 	M_BOUND,                /* 1 bound, 0 not */
 	M_OUTBOX_DEPTH,         /* segments waiting + in flight */

@@ -334,6 +334,41 @@ handle_pdu(struct smpp_link *l, const struct pdu *p)
 }
 
 /*
+ * A whole frame whose body does not unpack; only the header fields of h
+ * are set (pdu_header). The framing is intact, so the link stays up: a
+ * request is refused from its header (pdu_refusal: a deliver_sm for good,
+ * or the SMSC would deliver it again forever), and a response is handled
+ * from its header, whose status and sequence number are what our request
+ * waits for. A submit_sm_resp
+ * ESME_ROK with a broken message_id thus counts as accepted, with no SMSC
+ * id (its receipt will match nothing): sending the part again would send
+ * the citizen a second copy.
+ */
+static void
+on_undecodable(struct smpp_link *l, const struct pdu *h, uint32_t len,
+    const char *why)
+{
+	struct pdu resp, hdr;
+	int answer = pdu_refusal(h, &resp);
+
+	metrics_add(M_UNDECODABLE, pdu_command_name(h->command_id), 1);
+	log_warn("smpp link=%s undecodable %s (0x%08x) seq=%u len=%u, %s: %s",
+	    l->name, pdu_command_name(h->command_id), h->command_id,
+	    h->sequence, len, !answer ? "handled from its header" :
+	    resp.command_id == PDU_GENERIC_NACK ? "generic_nack" :
+	    "refused for good", why);
+	if (!answer) {
+		/* The header alone: no message_id, no system_id. */
+		pdu_init(&hdr, h->command_id, h->command_status, h->sequence);
+		handle_pdu(l, &hdr);
+		return;
+	}
+	if (resp.command_id == PDU_DELIVER_SM_RESP)
+		metrics_add(M_INBOUND_REFUSED, NULL, 1);
+	(void)link_send(l, &resp);
+}
+
+/*
  * Reads what the socket already holds into in, up to *more bytes in this
  * loop turn. Returns the bytes read; 0 at EOF, on EAGAIN or while reading
  * is paused (the bufferevent sees EOF on its own next read); -1 on a read
@@ -383,7 +418,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	/* Read while a whole frame is buffered; stop if the link drops. */
 	while (l->gen == gen && l->bev != NULL) {
 		uint8_t hdr[PDU_HEADER_LEN];
-		struct pdu p;
+		struct pdu h, p;
 		char err[200];
 		uint8_t *data;
 		uint32_t len;
@@ -399,7 +434,7 @@ read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 		evbuffer_copyout(in, hdr, sizeof(hdr));
-		if (pdu_header(hdr, sizeof(hdr), &p, err, sizeof(err)) == -1) {
+		if (pdu_header(hdr, sizeof(hdr), &h, err, sizeof(err)) == -1) {
 			log_err("smpp link=%s bad frame: %s", l->name, err);
 			bad = "bad frame";
 			break;
@@ -416,15 +451,12 @@ read_cb(struct bufferevent *bev, void *arg)
 		data = evbuffer_pullup(in, len);
 		rc = pdu_decode(data, len, &p, err, sizeof(err));
 		evbuffer_drain(in, len);
-		if (rc == -1) {
-			log_err("smpp link=%s malformed PDU cmd=0x%08x seq=%u: "
-			    "%s", l->name, p.command_id, p.sequence, err);
-			bad = "malformed PDU";
-			break;
-		}
-		if (p.command_id & PDU_RESP_BIT)
+		if (h.command_id & PDU_RESP_BIT)
 			l->last_resp = clock_now_ms();
-		handle_pdu(l, &p);
+		if (rc == -1)
+			on_undecodable(l, &h, len, err);
+		else
+			handle_pdu(l, &p);
 	}
 	/* What was read before a bad frame is still answered. */
 	if (l->gen == gen && l->cb.on_read_done != NULL)

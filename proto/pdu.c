@@ -309,6 +309,24 @@ pdu_header(const uint8_t *buf, size_t len, struct pdu *p, char *err,
 	return 0;
 }
 
+int
+pdu_header_sound(const struct pdu *p)
+{
+	return header_invalid(p->command_status, p->sequence) == NULL;
+}
+
+int
+pdu_refusal(const struct pdu *h, struct pdu *resp)
+{
+	if (h->command_id & PDU_RESP_BIT)
+		return 0;
+	if (h->command_id == DELIVER_SM && pdu_header_sound(h))
+		pdu_init(resp, PDU_DELIVER_SM_RESP, ESME_X_P_APPN, h->sequence);
+	else
+		pdu_init(resp, PDU_GENERIC_NACK, ESME_INVCMDLEN, h->sequence);
+	return 1;
+}
+
 /* Room for every libsmpp34 struct we unpack into. */
 union lib_pdu {
 	bind_transmitter_t        bind;

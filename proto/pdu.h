@@ -112,6 +112,24 @@ int pdu_header(const uint8_t *buf, size_t len, struct pdu *p, char *err,
     size_t errlen);
 
 /*
+ * 1 if the header fields of *p (from pdu_header) are ones a PDU can decode
+ * with: sequence_number not 0 and a command_status of SMPP 3.4 §5.1.3
+ * (libsmpp34's rule, which pdu_decode keeps). 0 if not.
+ */
+int pdu_header_sound(const struct pdu *p);
+
+/*
+ * The answer to a framed PDU whose body does not unpack, from its header h
+ * alone (SMPP 3.4 §4.3, §4.6.2). A deliver_sm with a sound header gets
+ * deliver_sm_resp ESME_RX_P_APPN, a permanent refusal, so that the SMSC
+ * stops delivering it again; any other request, or a deliver_sm whose
+ * header is not sound, gets generic_nack ESME_RINVCMDLEN. Returns 1 with
+ * *resp filled (same sequence number), or 0 for a response: a response is
+ * never answered (its sequence number is one of ours).
+ */
+int pdu_refusal(const struct pdu *h, struct pdu *resp);
+
+/*
  * Decodes one whole PDU of exactly len bytes (len == command_length).
  * Returns 0, or -1 with a message in err when the body does not unpack.
  * Error responses (command_status != 0) decode their header only.

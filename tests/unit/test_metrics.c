@@ -120,6 +120,29 @@ test_counter_labels(void **state)
 	free(t);
 }
 
+/* PDUs whose body did not unpack, by command (daemon/smpp_link). */
+static void
+test_undecodable(void **state)
+{
+	char *t;
+
+	(void)state;
+	assert_non_null(t = metrics_render());
+	assert_line(t, "# TYPE smsgwd_undecodable_pdus_total counter");
+	assert_null(strstr(t, "smsgwd_undecodable_pdus_total{"));
+	free(t);
+	metrics_add(M_UNDECODABLE, "deliver_sm", 1);
+	metrics_add(M_UNDECODABLE, "deliver_sm", 1);
+	metrics_add(M_UNDECODABLE, "submit_sm_resp", 1);
+	assert_int_equal(metrics_counter(M_UNDECODABLE, "deliver_sm"), 2);
+	assert_non_null(t = metrics_render());
+	assert_line(t,
+	    "smsgwd_undecodable_pdus_total{command=\"deliver_sm\"} 2");
+	assert_line(t,
+	    "smsgwd_undecodable_pdus_total{command=\"submit_sm_resp\"} 1");
+	free(t);
+}
+
 static void
 test_label_escaping(void **state)
 {
@@ -500,6 +523,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_counter_unlabelled, setup),
 		cmocka_unit_test_setup(test_counter_labels, setup),
+		cmocka_unit_test_setup(test_undecodable, setup),
 		cmocka_unit_test_setup(test_label_escaping, setup),
 		cmocka_unit_test_setup(test_bad_labels, setup),
 		cmocka_unit_test_setup(test_other_overflow, setup),

@@ -334,6 +334,104 @@ test_tlv_errors(void **state)
 	assert_non_null(strstr(err, "submit_sm does not unpack"));
 }
 
+/* The answer pdu_refusal gives to the header h, encoded: 16 octets. */
+static void
+assert_refusal(const struct pdu *h, uint32_t cmd, uint32_t status)
+{
+	struct pdu r, q;
+	uint8_t out[64];
+
+	assert_int_equal(pdu_refusal(h, &r), 1);
+	assert_int_equal(r.command_id, cmd);
+	assert_int_equal(r.command_status, status);
+	assert_int_equal(r.sequence, h->sequence);
+	assert_int_equal(pdu_encode(&r, out, sizeof(out), err, sizeof(err)),
+	    PDU_HEADER_LEN);
+	assert_int_equal(pdu_header(out, PDU_HEADER_LEN, &q, err,
+	    sizeof(err)), 0);
+	assert_int_equal(q.command_id, cmd);
+	assert_int_equal(q.command_status, status);
+	assert_int_equal(q.sequence, h->sequence);
+}
+
+/*
+ * A whole frame whose body does not unpack is answered from its header:
+ * a deliver_sm for good (ESME_RX_P_APPN), another request or an unsound
+ * header with generic_nack, a response not at all.
+ */
+static void
+test_refusal(void **state)
+{
+	struct pdu p, q, h;
+	int n;
+
+	(void)state;
+	pdu_init(&p, PDU_DELIVER_SM, 0, 47);
+	strcpy(p.src.addr, "8613800138000");
+	p.sm_len = 3;
+	memcpy(p.sm, "abc", 3);
+	n = pdu_encode(&p, buf, sizeof(buf), err, sizeof(err));
+	assert_true(n > PDU_HEADER_LEN);
+
+	/* short_message length past the end of the PDU. */
+	buf[n - 4] = 200;
+	assert_int_equal(pdu_decode(buf, (size_t)n, &q, err, sizeof(err)), -1);
+	assert_int_equal(pdu_header(buf, (size_t)n, &h, err, sizeof(err)), 0);
+	assert_int_equal(pdu_header_sound(&h), 1);
+	assert_refusal(&h, PDU_DELIVER_SM_RESP, ESME_X_P_APPN);
+	assert_int_equal(pdu_lib_allocations(), 0);
+
+	/* A TLV whose length runs past the end. */
+	buf[n - 4] = 3;
+	memcpy(buf + n, "\x04\x24\x00\x09" "ab", 6);
+	put32(buf, (uint32_t)n + 6);
+	put32(buf + 12, 48);
+	assert_int_equal(pdu_decode(buf, (size_t)n + 6, &q, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "runs past the end"));
+	assert_int_equal(pdu_header(buf, (size_t)n + 6, &h, err, sizeof(err)),
+	    0);
+	assert_refusal(&h, PDU_DELIVER_SM_RESP, ESME_X_P_APPN);
+
+	/* The same deliver_sm with an unsound header: generic_nack. */
+	put32(buf + 12, 0);
+	assert_int_equal(pdu_header(buf, (size_t)n + 6, &h, err, sizeof(err)),
+	    0);
+	assert_int_equal(pdu_header_sound(&h), 0);
+	assert_refusal(&h, PDU_GENERIC_NACK, ESME_INVCMDLEN);
+	put32(buf + 8, 0x12345);                   /* no such status */
+	put32(buf + 12, 49);
+	assert_int_equal(pdu_header(buf, (size_t)n + 6, &h, err, sizeof(err)),
+	    0);
+	assert_int_equal(pdu_header_sound(&h), 0);
+	assert_refusal(&h, PDU_GENERIC_NACK, ESME_INVCMDLEN);
+
+	/* Another request: enquire_link with a body. */
+	memset(buf, 0, 20);
+	put32(buf, 20);
+	put32(buf + 4, PDU_ENQUIRE_LINK);
+	put32(buf + 12, 50);
+	assert_int_equal(pdu_decode(buf, 20, &q, err, sizeof(err)), -1);
+	assert_int_equal(pdu_header(buf, 20, &h, err, sizeof(err)), 0);
+	assert_refusal(&h, PDU_GENERIC_NACK, ESME_INVCMDLEN);
+
+	/* A response is never answered: a submit_sm_resp ESME_ROK whose
+	 * message_id has no NUL. */
+	memset(buf, 'A', 24);
+	put32(buf, 24);
+	put32(buf + 4, PDU_SUBMIT_SM_RESP);
+	put32(buf + 8, ESME_OK);
+	put32(buf + 12, 51);
+	assert_int_equal(pdu_decode(buf, 24, &q, err, sizeof(err)), -1);
+	assert_int_equal(pdu_header(buf, 24, &h, err, sizeof(err)), 0);
+	assert_int_equal(pdu_header_sound(&h), 1);
+	memset(&q, 0xa5, sizeof(q));
+	assert_int_equal(pdu_refusal(&h, &q), 0);
+	assert_int_equal(q.command_id, 0xa5a5a5a5u);   /* left alone */
+	pdu_init(&h, PDU_GENERIC_NACK, ESME_OK, 52);
+	assert_int_equal(pdu_refusal(&h, &q), 0);
+}
+
 /*
  * The hand-written codec of submit_sm, deliver_sm and their responses
  * against libsmpp34 (pdu_*_reference): the same verdict and the same
@@ -557,6 +655,7 @@ main(void)
 		cmocka_unit_test(test_encode_limits),
 		cmocka_unit_test(test_many_tlvs),
 		cmocka_unit_test(test_tlv_errors),
+		cmocka_unit_test(test_refusal),
 		cmocka_unit_test(test_fast_codec_matches_libsmpp34),
 	};
 

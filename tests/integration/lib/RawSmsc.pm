@@ -21,7 +21,7 @@ sub port { $_[0]{listener}->sockport }
 sub accept_conn {
     my ($self, $secs) = @_;
     my $sel = IO::Select->new($self->{listener});
-    return undef unless $sel->can_read($secs // 10);
+    return undef unless $sel->can_read($secs // 60);
     my $c = $self->{listener}->accept or return undef;
     $c->autoflush(1);
     $self->{buf}{"$c"} = '';
@@ -42,7 +42,7 @@ sub send_pdu {
 # Reads one whole PDU: (cmd, status, seq, body), or () on EOF/timeout.
 sub read_pdu {
     my ($self, $c, $secs) = @_;
-    my $end = time + ($secs // 10);
+    my $end = time + ($secs // 60);
     my $buf = \$self->{buf}{"$c"};
     while (1) {
         if (length $$buf >= 16) {
@@ -67,7 +67,7 @@ sub read_pdu {
 # on the way); returns it as (cmd, status, seq, body).
 sub expect {
     my ($self, $c, $want, $secs) = @_;
-    my $end = time + ($secs // 10);
+    my $end = time + ($secs // 60);
     while ((my $left = $end - time) > 0) {
         my @p = $self->read_pdu($c, $left) or return ();
         return @p if $p[0] == $want;
@@ -80,7 +80,7 @@ sub expect {
 sub accept_bound {
     my ($self, $secs) = @_;
     my $c = $self->accept_conn($secs) or return undef;
-    my ($cmd, undef, $seq) = $self->read_pdu($c, 5) or return undef;
+    my ($cmd, undef, $seq) = $self->read_pdu($c, $secs // 60) or return undef;
     $self->send_pdu($c, $cmd | 0x80000000, 0, $seq, "rawsmsc\0");
     return $c;
 }
@@ -88,13 +88,19 @@ sub accept_bound {
 # True when the peer closed the connection within $secs.
 sub closed {
     my ($self, $c, $secs) = @_;
-    my $end = time + ($secs // 10);
+    my $end = time + ($secs // 60);
     while ((my $left = $end - time) > 0) {
         return 0 unless IO::Select->new($c)->can_read($left);
         my $n = sysread $c, my $chunk, 65536;
         return 1 if !defined $n || $n == 0;
     }
     return 0;
+}
+
+# True when a connection waits to be accepted within $secs (0: now).
+sub connecting {
+    my ($self, $secs) = @_;
+    return IO::Select->new($self->{listener})->can_read($secs // 0) ? 1 : 0;
 }
 
 sub deliver_body {

@@ -159,6 +159,41 @@ set_id(struct outcome *o, const char *id)
 	o->v.v[TV_ID_LAST4] = o->last4;
 }
 
+/*
+ * The reply to an ID number that idcard_check refused, by intent and by
+ * why: a citizen who typed a digit too few or too many, or a wrong birth
+ * date, is told so; anything else (the check character, a letter inside)
+ * gets the intent's invalid_id reply. Only the last four characters are
+ * shown.
+ */
+static void
+invalid_id(struct outcome *o, const struct intent_match *m)
+{
+	static const struct {
+		enum tmpl_id length, date, other;
+	} by_intent[INTENT_COUNT] = {
+		[INTENT_QUERY] = { T_QUERY_ID_LENGTH, T_QUERY_ID_DATE,
+		    T_QUERY_INVALID_ID },
+		[INTENT_REPORT_LOSS] = { T_LOSS_ID_LENGTH, T_LOSS_ID_DATE,
+		    T_LOSS_INVALID_ID },
+		[INTENT_FOUND] = { T_FOUND_ID_LENGTH, T_FOUND_ID_DATE,
+		    T_FOUND_INVALID_ID },
+	};
+
+	set_id(o, m->id);
+	switch (m->id_error) {
+	case IDCARD_BAD_LENGTH:
+		o->id = by_intent[m->intent].length;
+		break;
+	case IDCARD_BAD_DATE:
+		o->id = by_intent[m->intent].date;
+		break;
+	default:
+		o->id = by_intent[m->intent].other;
+		break;
+	}
+}
+
 static int
 query(struct pipeline *p, const struct intent_match *m, const char *sender,
     enum lang lang, time_t now, struct outcome *o)
@@ -178,8 +213,7 @@ query(struct pipeline *p, const struct intent_match *m, const char *sender,
 	int rc;
 
 	if (m->id_state == ID_INVALID) {
-		set_id(o, m->id);
-		o->id = T_QUERY_INVALID_ID;
+		invalid_id(o, m);
 		return 0;
 	}
 	if (m->id_state == ID_VALID)
@@ -232,8 +266,7 @@ report_loss(struct pipeline *p, const struct intent_match *m,
 	int found, have_open, holder;
 
 	if (m->id_state == ID_INVALID) {
-		set_id(o, m->id);
-		o->id = T_LOSS_INVALID_ID;
+		invalid_id(o, m);
 		return 0;
 	}
 	if (m->id_state == ID_VALID)
@@ -287,8 +320,7 @@ found_card(struct pipeline *p, const struct intent_match *m,
 	int found, have_open;
 
 	if (m->id_state == ID_INVALID) {
-		set_id(o, m->id);
-		o->id = T_FOUND_INVALID_ID;
+		invalid_id(o, m);
 		return 0;
 	}
 	if (m->id_state != ID_VALID) {

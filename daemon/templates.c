@@ -28,6 +28,8 @@ static const struct {
 	[T_QUERY_OVERDUE] = { "query.overdue", CASE_VARS },
 	[T_QUERY_PRIVACY] = { "query.privacy", 0 },
 	[T_QUERY_INVALID_ID] = { "query.invalid_id", VAR(TV_ID_LAST4) },
+	[T_QUERY_ID_LENGTH] = { "query.id_length", VAR(TV_ID_LAST4) },
+	[T_QUERY_ID_DATE] = { "query.id_date", VAR(TV_ID_LAST4) },
 	[T_QUERY_MISSING] = { "query.missing", 0 },
 	[T_LOSS_EFFECTIVE] = { "report_loss.effective", VAR(TV_REF) |
 	    VAR(TV_ID_LAST4) | VAR(TV_NAME_MASKED) },
@@ -35,11 +37,15 @@ static const struct {
 	[T_LOSS_ALREADY] = { "report_loss.already", VAR(TV_REF) |
 	    VAR(TV_ID_LAST4) },
 	[T_LOSS_INVALID_ID] = { "report_loss.invalid_id", VAR(TV_ID_LAST4) },
+	[T_LOSS_ID_LENGTH] = { "report_loss.id_length", VAR(TV_ID_LAST4) },
+	[T_LOSS_ID_DATE] = { "report_loss.id_date", VAR(TV_ID_LAST4) },
 	[T_LOSS_MISSING] = { "report_loss.missing", 0 },
 	[T_FOUND_RELEASED] = { "found.released", VAR(TV_REF) |
 	    VAR(TV_ID_LAST4) },
 	[T_FOUND_NONE] = { "found.none", VAR(TV_ID_LAST4) },
 	[T_FOUND_INVALID_ID] = { "found.invalid_id", VAR(TV_ID_LAST4) },
+	[T_FOUND_ID_LENGTH] = { "found.id_length", VAR(TV_ID_LAST4) },
+	[T_FOUND_ID_DATE] = { "found.id_date", VAR(TV_ID_LAST4) },
 	[T_FOUND_MISSING] = { "found.missing", 0 },
 	[T_HELP] = { "help.list", 0 },
 	[T_STOP] = { "stop.done", 0 },

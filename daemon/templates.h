@@ -23,16 +23,22 @@ enum tmpl_id {
 	T_QUERY_APPOINTMENT,
 	T_QUERY_OVERDUE,       /* deadline passed, not mailed or ready */
 	T_QUERY_PRIVACY,       /* no such case, or not the registered phone */
-	T_QUERY_INVALID_ID,
+	T_QUERY_INVALID_ID,    /* check character (or a letter) wrong */
+	T_QUERY_ID_LENGTH,     /* not 18 characters */
+	T_QUERY_ID_DATE,       /* no such birth date */
 	T_QUERY_MISSING,       /* keyword without an ID or receipt number */
 	T_LOSS_EFFECTIVE,
 	T_LOSS_PENDING,        /* other phone, wrong name, or no such case */
 	T_LOSS_ALREADY,        /* the registered phone reports again */
-	T_LOSS_INVALID_ID,
+	T_LOSS_INVALID_ID,     /* check character (or a letter) wrong */
+	T_LOSS_ID_LENGTH,      /* not 18 characters */
+	T_LOSS_ID_DATE,        /* no such birth date */
 	T_LOSS_MISSING,        /* no ID number or no name */
 	T_FOUND_RELEASED,
 	T_FOUND_NONE,          /* nothing this phone may release */
-	T_FOUND_INVALID_ID,
+	T_FOUND_INVALID_ID,    /* check character (or a letter) wrong */
+	T_FOUND_ID_LENGTH,     /* not 18 characters */
+	T_FOUND_ID_DATE,       /* no such birth date */
 	T_FOUND_MISSING,
 	T_HELP,
 	T_STOP,

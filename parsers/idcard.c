@@ -1,6 +1,7 @@
 /*
  * Resident identity numbers (GB 11643-1999): validation of the 18-character
- * form and the masked form that replies and logs are allowed to show.
+ * form, the shape of a mistyped one, and the masked form that replies and
+ * logs are allowed to show.
  */
 #include "parsers/idcard.h"
 
@@ -8,6 +9,8 @@
 
 #define ID_LEN       18
 #define OLDEST_YEAR  1800   /* a birth year before this is a typo */
+#define SHAPE_MIN    15     /* a first-generation number */
+#define SHAPE_MAX    19     /* one digit too many */
 
 static int
 is_digit(char c)
@@ -86,6 +89,19 @@ idcard_check(const char *s, char out[19], long today_yyyymmdd)
 	out[17] = last;
 	out[18] = '\0';
 	return IDCARD_OK;
+}
+
+int
+idcard_shaped(const char *s, size_t n)
+{
+	size_t i;
+
+	if (s == NULL || n < SHAPE_MIN || n > SHAPE_MAX)
+		return 0;
+	for (i = 0; i + 1 < n; i++)
+		if (!is_digit(s[i]))
+			return 0;
+	return is_digit(s[n - 1]) || s[n - 1] == 'X' || s[n - 1] == 'x';
 }
 
 /*

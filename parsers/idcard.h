@@ -6,6 +6,8 @@
 #ifndef PARSERS_IDCARD_H
 #define PARSERS_IDCARD_H
 
+#include <stddef.h>
+
 enum idcard_result {
 	IDCARD_OK = 0,
 	IDCARD_BAD_LENGTH,     /* not 18 characters (15-digit ones included) */
@@ -20,6 +22,14 @@ enum idcard_result {
  */
 enum idcard_result idcard_check(const char *s, char out[19],
     long today_yyyymmdd);
+
+/*
+ * 1 if s[0..n) has the shape of an ID number, right or mistyped: 15 to 19
+ * characters, all digits except the last, which may be X or x. Such a token
+ * is an ID number (the first-generation 15-digit form included, which is no
+ * longer valid), never a receipt number.
+ */
+int idcard_shaped(const char *s, size_t n);
 
 /* "****002X": the last four characters only (what replies and logs show).
  * Shorter inputs are all stars. */

@@ -417,25 +417,11 @@ is_alnum(char c)
 	return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-/* 17 digits and a digit or X, or a first-generation 15-digit number. */
-static int
-id_shaped(const char *p, size_t n)
-{
-	size_t i;
-
-	if (n != 18 && n != 15)
-		return 0;
-	for (i = 0; i < 15; i++)
-		if (!is_digit(p[i]))
-			return 0;
-	return n == 15 || (is_digit(p[15]) && is_digit(p[16]) &&
-	    (is_digit(p[17]) || p[17] == 'x' || p[17] == 'X'));
-}
-
 /*
  * An ID number as typed: spaces dropped (people type it in groups), letters
- * upper-cased (x as X), cut to the field. id_state says whether idcard_check accepts it; a valid
- * one is stored in its canonical form.
+ * upper-cased (x as X), cut to the field. id_state says whether idcard_check
+ * accepts it and id_error why not; a valid one is stored in its canonical
+ * form.
  */
 static void
 take_id(struct intent_match *out, const char *p, size_t n, long today)
@@ -448,8 +434,9 @@ take_id(struct intent_match *out, const char *p, size_t n, long today)
 			tok[k++] = p[i] >= 'a' && p[i] <= 'z' ?
 			    (char)(p[i] - 'a' + 'A') : p[i];
 	copy_utf8(out->id, sizeof(out->id), tok, k);
-	if (k < sizeof(out->id) &&
-	    idcard_check(out->id, canon, today) == IDCARD_OK) {
+	out->id_error = k < sizeof(out->id) ?
+	    idcard_check(out->id, canon, today) : IDCARD_BAD_LENGTH;
+	if (out->id_error == IDCARD_OK) {
 		memcpy(out->id, canon, sizeof(canon));
 		out->id_state = ID_VALID;
 	} else
@@ -502,8 +489,10 @@ group_span(const pcre2_code *code, pcre2_match_data *md, int rc,
 /*
  * The fields of a match. A token in the id group is an ID number whatever
  * it looks like (so a garbled one is reported invalid); one in the receipt
- * group is an ID number if it has an ID's shape, else a receipt number if it
- * has a receipt's, else nothing.
+ * group is an ID number if it has an ID's shape (idcard_shaped: 15-19
+ * digits, the last may be X, so a mistyped ID number gets the invalid-ID
+ * reply, not the privacy reply of an unknown receipt), else a receipt number
+ * if it has a receipt's, else nothing.
  */
 static void
 take_fields(const struct pattern *pat, pcre2_match_data *md, int rc,
@@ -516,7 +505,7 @@ take_fields(const struct pattern *pat, pcre2_match_data *md, int rc,
 	if (group_span(pat->code, md, rc, "id", subj, &p, &n))
 		take_id(out, p, n, today);
 	if (group_span(pat->code, md, rc, "receipt", subj, &p, &n)) {
-		if (id_shaped(p, n)) {
+		if (idcard_shaped(p, n)) {
 			if (out->id_state == ID_ABSENT)
 				take_id(out, p, n, today);
 		} else

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "parsers/idcard.h"
+
 enum intent {
 	INTENT_UNKNOWN,
 	INTENT_QUERY,         /* progress query: id or receipt */
@@ -29,6 +31,7 @@ struct intent_match {
 	enum lang     lang;
 	int           too_long;      /* text over max chars: not matched */
 	enum id_state id_state;
+	enum idcard_result id_error; /* why, when ID_INVALID; else IDCARD_OK */
 	char          id[24];        /* as typed after normalising, X upper */
 	char          receipt[25];   /* 6-24 letters/digits, upper-cased */
 	char          name[64];      /* UTF-8 */

@@ -183,16 +183,29 @@ put_field(FILE *fp, const char *s)
 	}
 }
 
+/* "valid", "invalid:WHY" (what the reply will say is wrong), or "-". */
 static const char *
-id_state_name(enum id_state s)
+id_state_name(const struct intent_match *m)
 {
-	switch (s) {
+	switch (m->id_state) {
 	case ID_VALID:
 		return "valid";
 	case ID_INVALID:
-		return "invalid";
+		break;
 	default:
 		return "-";
+	}
+	switch (m->id_error) {
+	case IDCARD_BAD_LENGTH:
+		return "invalid:length";
+	case IDCARD_BAD_CHARS:
+		return "invalid:chars";
+	case IDCARD_BAD_DATE:
+		return "invalid:date";
+	case IDCARD_BAD_CHECKSUM:
+		return "invalid:check";
+	default:
+		return "invalid:?";
 	}
 }
 
@@ -204,7 +217,7 @@ format(const struct intent_match *m, char *buf, size_t len)
 
 	assert_non_null(fp);
 	fprintf(fp, "%s\t%s\t%s\t", intent_name(m->intent), lang_name(m->lang),
-	    id_state_name(m->id_state));
+	    id_state_name(m));
 	put_field(fp, m->id);
 	fputc('\t', fp);
 	put_field(fp, m->receipt);

@@ -141,6 +141,36 @@ test_letters(void **state)
 	assert_int_equal(check("１１０１０５"), IDCARD_BAD_CHARS);   /* 18 bytes */
 }
 
+/* The shape that makes a token an ID number, right or mistyped. */
+static void
+test_shaped(void **state)
+{
+	(void)state;
+	assert_true(idcard_shaped("11010519491231002X", 18));
+	assert_true(idcard_shaped("11010519491231002x", 18));
+	assert_true(idcard_shaped("110105491231002", 15));       /* old */
+	assert_true(idcard_shaped("1101051949123100", 16));
+	assert_true(idcard_shaped("11010519491231002", 17));
+	assert_true(idcard_shaped("1101051949123100212", 19));
+	assert_true(idcard_shaped("110105194912310021X", 19));
+	assert_true(idcard_shaped("1101051949123X", 14) == 0);   /* 14 */
+	assert_true(idcard_shaped("11010519491231", 14) == 0);
+	assert_true(idcard_shaped("11010519491231002123", 20) == 0);
+	/* Only the last may be X; letters and spaces are no ID shape. */
+	assert_true(idcard_shaped("11010519491231002XX", 19) == 0);
+	assert_true(idcard_shaped("1101051949123100X2", 18) == 0);
+	assert_true(idcard_shaped("11010519491231002Y", 18) == 0);
+	assert_true(idcard_shaped("JX2026000123456789", 18) == 0);
+	assert_true(idcard_shaped("110105 19491231002", 18) == 0);
+	/* n, not the NUL, bounds the token. */
+	assert_true(idcard_shaped("11010519491231002X tail", 18));
+	assert_true(idcard_shaped(NULL, 18) == 0);
+	/* What idcard_check says of each: the reason a reply gives. */
+	assert_int_equal(check("1101051949123100"), IDCARD_BAD_LENGTH);
+	assert_int_equal(check("1101051949123100212"), IDCARD_BAD_LENGTH);
+	assert_int_equal(check("44052418800101001X"), IDCARD_BAD_CHECKSUM);
+}
+
 static void
 test_mask(void **state)
 {
@@ -204,6 +234,7 @@ main(void)
 		T(test_fifteen_digits),
 		T(test_lengths),
 		T(test_letters),
+		T(test_shaped),
 		T(test_mask),
 		T(test_mask_short_and_odd),
 		T(test_strerror),

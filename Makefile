@@ -173,6 +173,7 @@ install: all
 	$(call install_conf,$(INSTALL_GEN)/smsgwd.conf,smsgwd.conf)
 	$(call install_conf,conf/patterns.conf,patterns.conf)
 	$(call install_conf,conf/templates.conf,templates.conf)
+	$(call install_conf,conf/routes-cn.conf,routes-cn.conf)
 	@# A real install (no DESTDIR) creates the service's user now; a
 	@# package does it from sysusers.d in its postinst.
 	@if [ -z '$(DESTDIR)' ] && command -v systemd-sysusers >/dev/null; then \
@@ -239,6 +240,7 @@ FUZZ_MAXLEN_templates = 2048
 FUZZ_MAXLEN_conf      = 4096
 FUZZ_MAXLEN_csv       = 4096
 FUZZ_MAXLEN_http      = 4096
+FUZZ_MAXLEN_route     = 8192
 FUZZ_DICT_pdu         = fuzz/smpp.dict
 FUZZ_DICT_reasm       = fuzz/smpp.dict
 FUZZ_DICT_intent      = fuzz/keywords.dict

@@ -4,6 +4,7 @@
  */
 #include "daemon/conf.h"
 #include "daemon/inifile.h"
+#include "daemon/route.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -535,6 +536,14 @@ conf_check(struct parse_state *ps)
 			perr(ps, key_line(ps, "http", "listen"),
 			    "[http] listen: '%s' is not address:port",
 			    c->http.listen);
+	}
+	if (c->routing.routes[0] != '\0' && c->nlinks > 0) {
+		const char *names[CONF_MAX_LINKS];
+
+		for (int i = 0; i < c->nlinks; i++)
+			names[i] = c->link[i].name;
+		route_free(route_load(c->routing.routes, names, c->nlinks,
+		    &ps->e));
 	}
 	if (parse_quiet(c->notify.quiet_hours, &c->notify.quiet_from,
 	    &c->notify.quiet_to) == -1)

@@ -221,16 +221,21 @@ test_links(void **state)
 	assert_int_equal(c.routing.failover_s, 30);
 	assert_string_equal(c.routing.routes, "");
 
-	assert_int_equal(conf_load_string(&c, "/etc/x.conf",
+	/* Run from the source tree: the routes file is conf/routes-cn.conf,
+	 * whose links are mobile, unicom, telecom and broadnet. */
+	assert_int_equal(conf_load_string(&c, "conf/x.conf",
 	    "[smsc mobile]\nsystem_id = m\nsource_addr = 10659000\n"
 	    "window = 32\nmax_tps = 300\nreroute_status = 0x45 11\n"
 	    "[smsc unicom-2]\nsystem_id = u\nsource_addr = 10655000\n"
 	    "port = 3000\nbind = pair\n"
 	    "[smsc tele_com]\nsystem_id = t\nsource_addr = 1\n"
 	    "enabled = no\n"
+	    "[smsc unicom]\nsystem_id = u\nsource_addr = 1\n"
+	    "[smsc telecom]\nsystem_id = t\nsource_addr = 1\n"
+	    "[smsc broadnet]\nsystem_id = b\nsource_addr = 1\n"
 	    "[routing]\nroutes = routes-cn.conf\nfailover_s = 5\n",
 	    errs, sizeof(errs)), 0);
-	assert_int_equal(c.nlinks, 3);
+	assert_int_equal(c.nlinks, 6);
 	assert_string_equal(c.link[0].name, "mobile");
 	assert_int_equal(c.link[0].window, 32);
 	assert_int_equal(c.link[0].max_tps, 300);
@@ -246,7 +251,7 @@ test_links(void **state)
 	assert_int_equal(c.link[2].enabled, 0);
 	assert_int_equal(conf_link_find(&c, "tele_com"), 2);
 	assert_int_equal(conf_link_find(&c, "nope"), -1);
-	assert_string_equal(c.routing.routes, "/etc/routes-cn.conf");
+	assert_string_equal(c.routing.routes, "conf/routes-cn.conf");
 	assert_int_equal(c.routing.failover_s, 5);
 }
 

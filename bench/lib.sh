@@ -34,7 +34,7 @@ start_load_sim() {
 	label=$1
 	shift
 	: > "$R/$label.sim"
-	"$B/smsc-sim" --listen "127.0.0.1:$PORT" --no-stdin \
+	"$B/smsc-sim" --json --listen "127.0.0.1:$PORT" --no-stdin \
 	    --load-cases "$R/load-cases-$CASES.csv" "$@" \
 	    > "$R/$label.sim" 2> "$R/$label.sim.err" &
 	SIM=$!

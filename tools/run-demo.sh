@@ -43,8 +43,10 @@ yourself from another terminal, with other cases or statuses:
     $build/smsgwctl -c $dir/smsgwd.conf case set-status JX2026000124 collected
     $build/smsgwctl -c $dir/smsgwd.conf case show JX2026000125
 
-Each line smsc-sim prints is one JSON event; "message" lines are what smsgwd
-sent. Ctrl-C stops everything.
+smsc-sim shows what a phone would: "→" a citizen's text, "←" a message
+smsgwd sent, with its part count and the delivery receipt's outcome
+("[notice]" when the phone had no text waiting for an answer), and "--"
+the SMPP link. Ctrl-C stops everything.
 
 MSG
 

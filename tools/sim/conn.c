@@ -277,6 +277,7 @@ on_bind(struct sim_conn *c, const struct pdu *p)
 	sim_json_str(&j, "status", pdu_status_name(st));
 	sim_json_int(&j, "conn", c->id);
 	sim_json_end(&j);
+	sim_human_bind(c, m->name, p->system_id, st);
 
 	pdu_init(&r, p->command_id | PDU_RESP_BIT, st, p->sequence);
 	snprintf(r.system_id, sizeof(r.system_id), "%s", SIM_SYSTEM_ID);
@@ -287,6 +288,7 @@ on_bind(struct sim_conn *c, const struct pdu *p)
 	/* Requests are accepted at once; deliver_sm waits for bind_resp to be
 	 * out, so that none can precede it on the wire. */
 	c->mode = m->name;
+	snprintf(c->esme, sizeof(c->esme), "%s", p->system_id);
 	c->tx = m->tx;
 	c->pending_rx = m->rx;
 	sim_conn_respond(c, &r, SIM_AFTER_BOUND, NULL);
@@ -521,6 +523,7 @@ sim_conn_close(struct sim_conn *c, const char *reason)
 	sim_json_str(&j, "reason", reason);
 	sim_json_int(&j, "conn", c->id);
 	sim_json_end(&j);
+	sim_human_close(c, reason);
 
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	if (c->enquire != NULL) {

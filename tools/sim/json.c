@@ -1,7 +1,8 @@
 /*
  * JSON event lines for smsc-sim's stdout. Tests parse every line, so each
  * one must be valid JSON and valid UTF-8 whatever bytes the peer sent:
- * malformed UTF-8 becomes U+FFFD, control characters are escaped.
+ * malformed UTF-8 becomes U+FFFD, control characters are escaped. Muted
+ * while human.c prints phone lines instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,9 +94,10 @@ void
 sim_json_begin(struct sim_json *j, const char *event)
 {
 	memset(j, 0, sizeof(*j));
-	j->mute = sim_json_quiet && strcmp(event, "listening") != 0 &&
+	j->mute = sim_human || (sim_json_quiet &&
+	    strcmp(event, "listening") != 0 &&
 	    strcmp(event, "load") != 0 && strcmp(event, "bind") != 0 &&
-	    strcmp(event, "close") != 0;
+	    strcmp(event, "close") != 0);
 	put(j, "{\"event\":", 9);
 	put_escaped(j, event, strlen(event));
 }

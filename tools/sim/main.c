@@ -1,7 +1,9 @@
 /*
  * smsc-sim: a carrier SMSC (SMPP 3.4 server side) for tests and demos.
  * Options, the event loop, the listener, and MO texts from --inject and
- * stdin. The first stdout line is always {"event":"listening","port":N}.
+ * stdin. stdout is JSON event lines, the first always
+ * {"event":"listening","port":N}, unless stdin is a terminal: then it is
+ * phone lines for a person (human.c), and --json brings the JSON back.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -137,6 +139,8 @@ static const struct optdef {
 	    K_STR, OFF(inject), SZ(inject), 0, 0, NULL },
 	{ "no-stdin", NULL, "do not read MO texts from stdin",
 	    K_FLAG, OFF(no_stdin), 0, 0, 0, NULL },
+	{ "json", NULL, "JSON event lines even when stdin is a terminal",
+	    K_FLAG, OFF(json), 0, 0, 0, NULL },
 	{ "short-code", "CODE", "destination_addr of MO texts (10659000)",
 	    K_STR, OFF(short_code), SZ(short_code), 0, 0, NULL },
 	{ "mo-long", "udh|sar|payload", "how long MO texts are split (udh)",
@@ -347,6 +351,7 @@ start_listener(struct sim *s)
 	sim_json_begin(&j, "listening");
 	sim_json_int(&j, "port", ntohs(sin.sin_port));
 	sim_json_end(&j);
+	sim_human_listening(s, host, ntohs(sin.sin_port));
 	return 0;
 }
 
@@ -496,6 +501,7 @@ sim_free(struct sim *s)
 	sim_conn_reap(s);
 	sim_mo_free_list(&s->mo_queue);
 	sim_load_free(s->load);
+	sim_human_free(s);
 	if (s->listener != NULL)
 		evconnlistener_free(s->listener);
 	free_event(s->ev_sigint);
@@ -521,11 +527,15 @@ main(int argc, char **argv)
 	TAILQ_INIT(&s.conns);
 	TAILQ_INIT(&s.dead);
 	TAILQ_INIT(&s.mo_queue);
+	TAILQ_INIT(&s.owed);
 	s.next_msgid = FIRST_MSGID;
 	s.mo_ref = 1;
 	if (parse_options(argc, argv, &s.opt) == -1)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	/* A person typing texts reads phone lines; programs read JSON
+	 * (their stdin is a pipe, a file or /dev/null), --load always. */
+	sim_human = !s.opt.json && s.opt.load == 0 && isatty(STDIN_FILENO);
 
 	if ((s.base = event_base_new()) == NULL ||
 	    (s.reasm = reasm_new(REASM_SETS, REASM_TIMEOUT_MS)) == NULL ||

@@ -121,6 +121,7 @@ add_text(struct sim *s, const char *phone, const char *text, size_t len,
 	sim_json_int(&j, "dcs", sg.data_coding);
 	sim_json_strn(&j, "text", text, len);
 	sim_json_end(&j);
+	sim_human_mo(s, phone, text, len, sg.total);
 	segments_free(&sg);
 	TAILQ_CONCAT(&s->mo_queue, &parts, entry);
 	sim_mo_pump(s);
@@ -187,6 +188,7 @@ send_mo(struct sim_conn *c, struct sim_mo *mo)
 	sim_json_int(&j, "attempt", mo->attempts);
 	sim_json_int(&j, "conn", c->id);
 	sim_json_end(&j);
+	sim_human_mo_sent(c->sim, mo);
 	/* On failure the close has already requeued it. */
 	sim_conn_send(c, &mo->pdu);
 }
@@ -305,6 +307,7 @@ sim_mo_resp(struct sim_conn *c, const struct pdu *p)
 	sim_json_end(&j);
 
 	if (p->command_id == PDU_GENERIC_NACK || p->command_status != ESME_OK) {
+		sim_human_refused(mo, p->command_status, s->opt.mo_retry_ms);
 		mo->not_before_ms = sim_now_ms() + (uint64_t)s->opt.mo_retry_ms;
 		TAILQ_INSERT_TAIL(&s->mo_queue, mo, entry);
 	} else

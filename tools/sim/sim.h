@@ -1,7 +1,8 @@
 /*
  * smsc-sim: a carrier SMSC for tests, demos and benchmarks. One event loop,
- * our proto/ codec, every observable event one JSON line on stdout. This
- * header is private to tools/sim/.
+ * our proto/ codec, every observable event one JSON line on stdout (or, with
+ * a person at the terminal, one line as a phone would show it). This header
+ * is private to tools/sim/.
  */
 #ifndef SIM_SIM_H
 #define SIM_SIM_H
@@ -30,6 +31,7 @@ struct sim_opts {
 	char     short_code[PDU_ADDR_MAX];
 	bool     no_stdin, dlr, dlr_no_tlv, dlr_other_form;
 	bool     msgid_dec, drop_once, no_resp;
+	bool     json;                   /* JSON lines even on a terminal */
 	enum seg_mode  mo_long;
 	enum dlr_state dlr_state;
 	long     mo_window, mo_retry_ms, drop_after, delay_ms, max_tps;
@@ -66,6 +68,7 @@ struct sim_conn {
 	unsigned             id;
 	char                 peer[64];
 	const char          *mode;       /* "transceiver" once bound, or NULL */
+	char                 esme[16];   /* system_id it bound with */
 	bool                 tx, rx;     /* may submit / may get deliver_sm */
 	bool                 pending_rx; /* rx once bind_resp is written */
 	bool                 dead;       /* closed, waiting to be reaped */
@@ -80,6 +83,9 @@ struct sim_conn {
 	struct event        *enquire;
 };
 TAILQ_HEAD(sim_conn_list, sim_conn);
+
+struct sim_owed;                         /* human.c */
+TAILQ_HEAD(sim_owed_list, sim_owed);
 
 struct sim {
 	struct sim_opts        opt;
@@ -102,6 +108,8 @@ struct sim {
 	bool                   stopping;         /* no new sends at shutdown */
 	uint16_t               mo_ref;
 	struct sim_load       *load;             /* --load, or NULL */
+	struct sim_owed_list   owed;             /* human.c: replies or notices */
+	unsigned               n_owed;
 };
 
 /* main.c */
@@ -146,6 +154,25 @@ void sim_mo_pump(struct sim *s);
 void sim_mo_resp(struct sim_conn *c, const struct pdu *p);
 void sim_mo_requeue(struct sim_conn *c);
 void sim_mo_free_list(struct sim_mo_list *l);
+
+/*
+ * human.c: with a terminal on stdin and no --json, these print the phone
+ * lines and the JSON stream is muted; otherwise they do nothing.
+ */
+extern bool sim_human;
+void sim_human_listening(struct sim *s, const char *host, unsigned port);
+void sim_human_bind(struct sim_conn *c, const char *mode,
+    const char *system_id, uint32_t status);
+void sim_human_close(struct sim_conn *c, const char *reason);
+void sim_human_mo(struct sim *s, const char *phone, const char *text,
+    size_t len, int parts);
+void sim_human_mo_sent(struct sim *s, const struct sim_mo *mo);
+void sim_human_refused(const struct sim_mo *mo, uint32_t status,
+    long retry_ms);
+void sim_human_message(struct sim *s, const char *dst, const char *text,
+    int n, const char *decode_error, int parts,
+    const enum dlr_state *outcome);
+void sim_human_free(struct sim *s);
 
 /* load.c */
 struct sim_load;

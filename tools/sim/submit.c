@@ -1,7 +1,8 @@
 /*
  * submit_sm as the carrier sees it: admission (bind state, --no-resp,
  * --throttle, --max-tps), a message id, one "submit_sm" line per part, one
- * "message" line per reassembled text, and the delivery receipt (--dlr).
+ * "message" line (or phone line) per reassembled text, and the delivery
+ * receipt (--dlr).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -145,6 +146,21 @@ receipt_snippet(const char *utf8, int n, char out[21])
 	out[o] = '\0';
 }
 
+static bool
+state_ok(enum dlr_state st)
+{
+	return st == DLR_DELIVERED || st == DLR_ENROUTE || st == DLR_ACCEPTED;
+}
+
+/* Whether --dlr sends a receipt for this submit_sm: registered_delivery
+ * bits 0-1 are 1 for always, 2 for on failure only. */
+static bool
+receipt_wanted(const struct sim_opts *o, const struct pdu *p)
+{
+	return o->dlr && ((p->registered_delivery & 3) == 1 ||
+	    ((p->registered_delivery & 3) == 2 && !state_ok(o->dlr_state)));
+}
+
 /* The deliver_sm receipt for an accepted submit_sm (SMPP 3.4 Appendix B). */
 static struct sim_mo *
 receipt_new(struct sim *s, const struct pdu *p, uint64_t idval,
@@ -152,17 +168,14 @@ receipt_new(struct sim *s, const struct pdu *p, uint64_t idval,
 {
 	const struct sim_opts *o = &s->opt;
 	enum dlr_state st = o->dlr_state;
-	bool ok = st == DLR_DELIVERED || st == DLR_ENROUTE ||
-	    st == DLR_ACCEPTED;
+	bool ok = state_ok(st);
 	char id[24], textid[24], date[64], snip[21];
 	struct sim_mo *mo;
 	struct tm tm;
 	time_t now = time(NULL);
 	int n;
 
-	/* registered_delivery bits 0-1: 1 always, 2 on failure only. */
-	if ((p->registered_delivery & 3) != 1 &&
-	    !((p->registered_delivery & 3) == 2 && !ok))
+	if (!receipt_wanted(o, p))
 		return NULL;
 	if ((mo = calloc(1, sizeof(*mo))) == NULL)
 		return NULL;
@@ -238,6 +251,10 @@ reassemble(struct sim *s, const struct pdu *p, const struct part *pt)
 	if (text == NULL)
 		sim_json_str(&j, "decode_error", err);
 	sim_json_end(&j);
+	/* The simulated handset's fate is fixed at acceptance (--dlr-stat),
+	 * so the line shows what the receipt will say without waiting. */
+	sim_human_message(s, p->dst.addr, text, n, err, m.total,
+	    receipt_wanted(&s->opt, p) ? &s->opt.dlr_state : NULL);
 	free(text);
 	free(m.data);
 	sim_message_done(s);
@@ -307,8 +324,7 @@ sim_submit_handle(struct sim_conn *c, const struct pdu *p)
 
 	if (answer && st == ESME_OK) {
 		reassemble(s, p, &pt);
-		if (s->opt.dlr)
-			receipt = receipt_new(s, p, idval, text, n);
+		receipt = receipt_new(s, p, idval, text, n);
 	}
 	free(text);
 	if (!answer)

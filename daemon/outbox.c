@@ -51,7 +51,6 @@ struct outbox {
 	int               loaded;
 	int               more;          /* the last fill left rows behind */
 	int64_t           force_id;      /* load this row whatever its class */
-	int               force_attempts;
 	int64_t           retried[RETRIED_RING];  /* retried once already */
 	size_t            retried_next;
 	/* Open messages by ascending id in open[head .. head + n); done ones
@@ -61,6 +60,8 @@ struct outbox {
 	int64_t           open_next;     /* past the newest opened */
 	int64_t           mark_stored;   /* the store's mark, as last written */
 };
+
+static int settle(struct outbox *, int64_t, int, int);
 
 struct outbox *
 outbox_new(struct store *st, struct outq *q, const struct outbox_cfg *cfg)
@@ -144,6 +145,16 @@ open_add(struct outbox *ob, int64_t id)
 	if (id >= ob->open_next)
 		ob->open_next = id + 1;
 	return 0;
+}
+
+/* 1 if id is open: a reply some of whose parts have no outcome yet. */
+static int
+open_has(const struct outbox *ob, int64_t id)
+{
+	size_t at = open_find(ob, id);
+
+	return at < ob->open_head + ob->open_n && ob->open[at].id == id &&
+	    !ob->open[at].done;
 }
 
 /* Closes id; 1 if it was open. */
@@ -351,21 +362,6 @@ outbox_part_done(struct outbox *ob, uint64_t msg_id, int part,
 	return 0;
 }
 
-/* Delivered once every recorded part is, and the message is complete.
- * attempts -1 keeps the recorded count. */
-static int
-settle(struct outbox *ob, int64_t id, int attempts)
-{
-	int all = store_outbox_part_count(ob->st, id, -1);
-	int delivered = store_outbox_part_count(ob->st, id, OB_DELIVERED);
-
-	if (all < 0 || delivered < 0)
-		return -1;
-	if (all > 0 && delivered == all)
-		return fail_row(ob, id, OB_DELIVERED, attempts, "DELIVRD");
-	return 0;
-}
-
 int
 outbox_reply(struct outbox *ob, uint64_t id, const struct pdu_addr *src,
     const struct pdu_addr *dst, const char *text, char *err, size_t errlen)
@@ -405,12 +401,13 @@ outbox_final(struct outbox *ob, const struct outq_msg_info *m)
 	if (fail_row(ob, (int64_t)m->id, OB_SUBMITTED, m->attempts, NULL) ==
 	    -1)
 		return -1;
-	/* Receipts may have come before the last part was accepted; not for
-	 * a one-part message this process submitted: its receipt can only
-	 * follow the submit_sm_resp that brought us here. */
+	/* Receipts may have come before the last part was accepted (they
+	 * only recorded their part): now every part is, so they decide. Not
+	 * for a one-part message this process submitted: its receipt can
+	 * only follow the submit_sm_resp that brought us here. */
 	if (m->parts == 1 && !m->resumed)
 		return 0;
-	return settle(ob, (int64_t)m->id, m->attempts);
+	return settle(ob, (int64_t)m->id, m->parts, m->attempts);
 }
 
 static int
@@ -422,16 +419,6 @@ was_retried(struct outbox *ob, int64_t id)
 	return 0;
 }
 
-static int
-grab_row(void *arg, const struct outbox_row *r)
-{
-	struct outbox *ob = arg;
-
-	if (r->id == ob->force_id)
-		ob->force_attempts = r->attempts;
-	return -1;                           /* one row is all we want */
-}
-
 /*
  * A part was not delivered. With retry_undelivered the whole message is
  * queued once more (parts and all: the phone needs a whole set), else it
@@ -441,28 +428,58 @@ static int
 undelivered(struct outbox *ob, int64_t msg, int state, const char *stat)
 {
 	char err[200];
+	int mstate, attempts, rc;
 
-	ob->force_id = msg;
-	ob->force_attempts = -1;
-	if (store_outbox_scan(ob->st, msg - 1, 1, grab_row, ob) == -1)
+	if (store_outbox_get(ob->st, msg, &mstate, &attempts) != 1)
 		return -1;
-	if (!ob->retry_undelivered || was_retried(ob, msg)) {
-		ob->force_id = 0;
-		return fail_row(ob, msg, state, ob->force_attempts, stat);
-	}
+	if (!ob->retry_undelivered || was_retried(ob, msg))
+		return fail_row(ob, msg, state, attempts, stat);
 	ob->retried[ob->retried_next++ % RETRIED_RING] = msg;
 	log_info("outbox id=%lld %s: one more try", (long long)msg, stat);
 	if (store_outbox_requeue(ob->st, msg, err, sizeof(err)) == -1) {
 		log_err("outbox id=%lld: %s", (long long)msg, err);
-		ob->force_id = 0;
 		return -1;
 	}
 	/* Back into the queue now, whatever its class. */
-	if (store_outbox_scan(ob->st, msg - 1, 1, load_row, ob) == -1) {
-		ob->force_id = 0;
-		return -1;
-	}
+	ob->force_id = msg;
+	rc = store_outbox_scan(ob->st, msg - 1, 1, load_row, ob);
 	ob->force_id = 0;
+	return rc == -1 ? -1 : 0;
+}
+
+/*
+ * A message's outcome from its parts, once the SMSC has accepted all of
+ * them (parts, or with 0 as many as are recorded, which then is all):
+ * delivered when every part has a delivered receipt, the undelivered rules
+ * as soon as one part failed or expired, else still waiting (no write).
+ * Receipts come in any order, some before the last part is even accepted;
+ * only the whole set decides. attempts -1 keeps the recorded count.
+ */
+static int
+settle(struct outbox *ob, int64_t id, int parts, int attempts)
+{
+	int states[SEG_MAX_PARTS], delivered = 0;
+	char stat[16];
+
+	if (store_outbox_part_states(ob->st, id, states, SEG_MAX_PARTS) == -1)
+		return -1;
+	if (parts == 0)
+		for (int i = 0; i < SEG_MAX_PARTS; i++)
+			if (states[i] >= 0)
+				parts = i + 1;
+	for (int i = 0; i < parts; i++) {
+		if (states[i] == OB_DELIVERED) {
+			delivered++;
+		} else if (states[i] == OB_FAILED || states[i] == OB_EXPIRED) {
+			if (store_outbox_part_status(ob->st, id, i + 1, stat,
+			    sizeof(stat)) == -1)
+				return -1;
+			return undelivered(ob, id, states[i], stat[0] != '\0' ?
+			    stat : outbox_state_name(states[i]));
+		}
+	}
+	if (parts > 0 && delivered == parts)
+		return fail_row(ob, id, OB_DELIVERED, attempts, "DELIVRD");
 	return 0;
 }
 
@@ -471,7 +488,7 @@ outbox_receipt(struct outbox *ob, const struct dlr *d)
 {
 	char ids[3][PDU_MSGID_MAX], err[200];
 	int64_t msg = 0;
-	int part = 0, found = 0, n, state;
+	int part = 0, found = 0, n, state, mstate, attempts;
 
 	n = dlr_id_variants(d->id, ids);
 	for (int i = 0; i < n && !found; i++)
@@ -506,7 +523,15 @@ outbox_receipt(struct outbox *ob, const struct dlr *d)
 		log_err("receipt id=%lld: %s", (long long)msg, err);
 		return -1;
 	}
-	if (state == OB_DELIVERED)
-		return settle(ob, msg, -1);
-	return undelivered(ob, msg, state, dlr_state_name(d->state));
+	if ((found = store_outbox_get(ob->st, msg, &mstate, &attempts)) != 1)
+		return found;
+	/*
+	 * While the SMSC has not accepted every part (the row is queued, or
+	 * an open reply), the receipt only records its part: the last
+	 * submit_sm_resp settles the message (outbox_final). A message that
+	 * is finished keeps its outcome: a repeated receipt changes nothing.
+	 */
+	if (mstate != OB_SUBMITTED || open_has(ob, msg))
+		return 0;
+	return settle(ob, msg, 0, -1);
 }

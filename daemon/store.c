@@ -241,7 +241,8 @@ enum stmt {
 	S_OB_SCAN, S_OB_SCAN_QUEUED, S_OB_PART_STATES, S_OB_SET_REF, S_OB_PART,
 	S_OB_PART_NEW, S_OB_STATE,
 	S_OB_REQUEUE, S_OB_PARTS_DEL, S_OB_BY_SMSC_ID, S_OB_PART_COUNT,
-	S_OB_COUNTS, S_OB_SCAN_OPEN, S_OB_MARK_GET, S_OB_MARK_SET,
+	S_OB_COUNTS, S_OB_SCAN_OPEN, S_OB_MARK_GET, S_OB_MARK_SET, S_OB_GET,
+	S_OB_PART_STATUS,
 	S_DATA_VERSION, S_PING,
 	S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_COUNT
@@ -323,6 +324,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "UPDATE messages SET state = ?2, attempts = coalesce(?3, attempts),"
 	    " last_status = coalesce(?4, last_status)"
 	    " WHERE id = ?1 AND class IS NOT NULL",
+	[S_OB_PART_STATUS] =
+	    "SELECT status FROM outbox_parts WHERE id = ?1 * 256 + ?2",
 	[S_OB_REQUEUE] =
 	    "UPDATE messages SET state = 'queued'"
 	    " WHERE id = ?1 AND class IS NOT NULL",
@@ -348,6 +351,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "SELECT " OB_COLS " FROM messages"
 	    " WHERE id > ?1 AND state = 'submitted' ORDER BY id LIMIT ?2",
 	[S_OB_MARK_GET] = "SELECT low FROM outbox_mark WHERE id = 1",
+	/* One message by its rowid, whatever its state (a receipt may come
+	 * for a row already finished). */
+	[S_OB_GET] =
+	    "SELECT state, attempts FROM messages"
+	    " WHERE id = ?1 AND class IS NOT NULL",
 	/* The mark only moves up. */
 	[S_OB_MARK_SET] =
 	    "UPDATE outbox_mark SET low = ?1 WHERE id = 1 AND low < ?1",
@@ -1411,6 +1419,45 @@ store_outbox_part_count(struct store *st, int64_t msg_id, int state)
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return rc == SQLITE_ROW ? n : -1;
+}
+
+int
+store_outbox_get(struct store *st, int64_t msg_id, int *state, int *attempts)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_GET];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, msg_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*state = outbox_state_from_name((const char *)
+		    sqlite3_column_text(s, 0));
+		*attempts = sqlite3_column_int(s, 1);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_ROW)
+		return *state == -1 ? -1 : 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_outbox_part_status(struct store *st, int64_t msg_id, int part,
+    char *buf, size_t cap)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_PART_STATUS];
+	int rc;
+
+	buf[0] = '\0';
+	sqlite3_bind_int64(s, 1, msg_id);
+	sqlite3_bind_int(s, 2, part);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		col_copy(s, 0, buf, cap);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int

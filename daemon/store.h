@@ -194,6 +194,14 @@ int store_outbox_by_smsc_id(struct store *st, const char *smsc_id,
     int64_t *msg_id, int *part);
 /* How many parts a message has recorded and how many are in state. */
 int store_outbox_part_count(struct store *st, int64_t msg_id, int state);
+/* A message's state and attempts, by id whatever the state: 1 found, 0 no
+ * such outbox row, -1 error. */
+int store_outbox_get(struct store *st, int64_t msg_id, int *state,
+    int *attempts);
+/* The status text a part's receipt left (UNDELIV, …) into buf (cap >= 1;
+ * "" if none): 1 found, 0 no such part, -1 error. */
+int store_outbox_part_status(struct store *st, int64_t msg_id, int part,
+    char *buf, size_t cap);
 /* Outbound rows per state into counts[OB_NSTATES]. 0 / -1. */
 int store_outbox_counts(struct store *st, int64_t counts[OB_NSTATES]);
 /* PRAGMA data_version: changes when another connection commits. */

@@ -3,7 +3,10 @@
  * an outcome; the outbox mark stays at or below the oldest open one; a
  * start after a crash sends exactly the parts past the mark that the SMSC
  * never accepted; one-part replies cost no message-row write on the hot
- * path. Runs the real store (a SQLite file) and the real send queue.
+ * path; a message is delivered only when every one of its parts has a
+ * delivered receipt, whatever the order of acceptances and receipts, and
+ * across a restart. Runs the real store (a SQLite file) and the real send
+ * queue.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +18,7 @@
 #include <cmocka.h>
 
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/outbox.h"
 #include "daemon/outq.h"
 #include "daemon/smpp_link.h"
@@ -26,6 +30,8 @@
 	"0123456789012345678901234567890123456789012345678901234567890123456789" \
 	"0123456789012345678901234567890123456789012345678901234567890123456789" \
 	"01234567890123456789012345678901234567890123456789"
+/* 380 GSM characters: three parts of at most 153. */
+#define LONG3_TEXT LONG_TEXT LONG_TEXT
 
 struct fx {
 	char           dir[256], path[300];
@@ -33,6 +39,7 @@ struct fx {
 	struct outq   *q;
 	struct outbox *ob;
 	int            finals;
+	int            retry;      /* [outbox] retry_undelivered */
 };
 
 static struct pdu_addr src = { 0, 0, "10659000" };
@@ -52,7 +59,8 @@ static void
 start(struct fx *fx)
 {
 	struct outbox_cfg cfg = { .source = &src, .country_code = "86",
-	    .validity_h = 48, .notify_in_memory = 100 };
+	    .retry_undelivered = fx->retry, .validity_h = 48,
+	    .notify_in_memory = 100 };
 	char err[256];
 
 	fx->st = store_open(fx->path, err, sizeof(err));
@@ -85,6 +93,7 @@ setup(void **state)
 		return -1;
 	snprintf(fx->path, sizeof(fx->path), "%s/smsgwd.db", fx->dir);
 	log_init("test_outbox", LOG_LVL_ERR, 0);
+	metrics_reset();
 	start(fx);
 	*state = fx;
 	return 0;
@@ -124,6 +133,79 @@ add_reply(struct fx *fx, const char *text)
 	assert_true((id = store_msg_add(fx->st, &out, err, sizeof(err))) > 0);
 	assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
 	return id;
+}
+
+/* A notification as smsgwctl or the API writes it: 'queued'. */
+static int64_t
+add_notify(struct fx *fx, const char *text)
+{
+	struct msg_rec out = { .outbound = 1, .cls = OUTBOX_NOTIFY,
+	    .msisdn = "8613800138000", .ton = 1, .npi = 1, .text = text,
+	    .state = OB_QUEUED };
+	char err[256];
+	int64_t id;
+
+	assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
+	assert_true((id = store_msg_add(fx->st, &out, err, sizeof(err))) > 0);
+	assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
+	return id;
+}
+
+/* A message of class cls into the queue the way the daemon does it. */
+static int64_t
+send_msg(struct fx *fx, enum outbox_class cls, const char *text)
+{
+	char err[256];
+	int64_t id;
+
+	if (cls == OUTBOX_REPLY) {
+		id = add_reply(fx, text);
+		assert_int_equal(outbox_reply(fx->ob, (uint64_t)id, &src, &dst,
+		    text, err, sizeof(err)), 0);
+	} else {
+		id = add_notify(fx, text);
+		assert_int_equal(outbox_fill(fx->ob, 0), 1);
+	}
+	return id;
+}
+
+/* A delivery receipt, committed as the gateway does. */
+static void
+receipt(struct fx *fx, const char *smsc_id, enum dlr_state state)
+{
+	struct dlr d;
+	char err[256];
+
+	memset(&d, 0, sizeof(d));
+	snprintf(d.id, sizeof(d.id), "%s", smsc_id);
+	d.state = state;
+	assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
+	assert_int_equal(outbox_receipt(fx->ob, &d), 0);
+	assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
+}
+
+/* The message row's state (and with full, ":attempts:last_status"). */
+static const char *
+row_state(struct fx *fx, int64_t id, int full)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "SELECT state%s FROM messages WHERE id ="
+	    " %lld", full ? " || ':' || attempts || ':' ||"
+	    " coalesce(last_status, '-')" : "", (long long)id);
+	return q1(fx, sql);
+}
+
+/* The message's parts as "part:smsc_id:state …". */
+static const char *
+part_rows(struct fx *fx, int64_t id)
+{
+	char sql[200];
+
+	snprintf(sql, sizeof(sql), "SELECT coalesce(group_concat(part || ':' ||"
+	    " smsc_id || ':' || state, ' '), '') FROM (SELECT * FROM"
+	    " outbox_parts WHERE msg_id = %lld ORDER BY part)", (long long)id);
+	return q1(fx, sql);
 }
 
 /* The SMSC answers seg: the gateway's on_submit_done, then its commit. */
@@ -355,6 +437,300 @@ test_mark_steps(void **state)
 	assert_int_equal(store_outbox_mark(fx->st), r + 1);
 }
 
+/*
+ * Issue 11: a receipt for part 1 that comes before the last part is
+ * accepted only records part 1. The message is delivered when the last
+ * part's receipt is in, not before.
+ */
+static void
+test_early_receipt_part_one_of_three(void **state)
+{
+	struct fx *fx = *state;
+	struct outq_seg *seg[3];
+	uint64_t id;
+	int64_t r;
+	int part;
+
+	assert_int_equal(outq_parts(fx->q, LONG3_TEXT), 3);
+	r = send_msg(fx, OUTBOX_REPLY, LONG3_TEXT);
+	for (int i = 0; i < 3; i++)
+		assert_non_null(seg[i] = outq_next(fx->q, 0));
+	answer_seg(fx, seg[0], ESME_OK, "E1", &id, &part);
+	receipt(fx, "e1", DLR_DELIVERED);
+	/* Parts 2 and 3 are not accepted yet: the message is not delivered
+	 * (counting only the recorded parts would say 1 of 1). */
+	assert_string_equal(row_state(fx, r, 0), "submitted");
+	assert_string_equal(part_rows(fx, r), "1:e1:delivered");
+	assert_int_equal(outbox_low(fx->ob), r);
+	answer_seg(fx, seg[1], ESME_OK, "E2", &id, &part);
+	receipt(fx, "E2", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r, 0), "submitted");
+	/* The last submit_sm_resp comes after the receipts of the others:
+	 * the message is complete but part 3 has no receipt yet. */
+	answer_seg(fx, seg[2], ESME_OK, "E3", &id, &part);
+	assert_int_equal(fx->finals, 1);
+	assert_string_equal(row_state(fx, r, 1), "submitted:3:-");
+	assert_int_equal(outbox_low(fx->ob), r + 1);
+	assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"), 0);
+	receipt(fx, "E3", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r, 1), "delivered:3:DELIVRD");
+	assert_string_equal(part_rows(fx, r),
+	    "1:e1:delivered 2:e2:delivered 3:e3:delivered");
+	assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"), 1);
+	/* A receipt repeated (the SMSC redelivers a refused batch) or a
+	 * stray failure afterwards changes nothing. */
+	receipt(fx, "E3", DLR_DELIVERED);
+	receipt(fx, "E1", DLR_UNDELIVERABLE);
+	assert_string_equal(row_state(fx, r, 1), "delivered:3:DELIVRD");
+	assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"), 1);
+	assert_int_equal(metrics_counter(M_OUTBOUND, "failed"), 0);
+	assert_null(outq_next(fx->q, 0));
+}
+
+/* Every order of events: accept part i (its submit_sm_resp) and its
+ * receipt, the receipt always after its own acceptance. */
+struct orders {
+	struct fx *fx;
+	int        cls;
+	int        n;           /* parts */
+	int        runs;
+};
+
+static void
+run_order(struct orders *o, const int *ev)
+{
+	struct fx *fx = o->fx;
+	struct outq_seg *seg[3];
+	uint64_t before = metrics_counter(M_OUTBOUND, "delivered"), id;
+	char smsc[32], order[64];
+	size_t used = 0;
+	int64_t r;
+	int part;
+
+	r = send_msg(fx, o->cls, o->n == 3 ? LONG3_TEXT : LONG_TEXT);
+	for (int i = 0; i < o->n; i++) {
+		assert_non_null(seg[i] = outq_next(fx->q, 0));
+		outq_seg_ref(seg[i], &id, &part);
+		assert_int_equal(id, (uint64_t)r);
+		assert_int_equal(part, i + 1);
+	}
+	assert_null(outq_next(fx->q, 0));
+	for (int e = 0; e < 2 * o->n; e++)
+		used += (size_t)snprintf(order + used, sizeof(order) - used,
+		    "%s%c%d", e ? " " : "", ev[e] < o->n ? 'A' : 'R',
+		    ev[e] % o->n + 1);
+	for (int e = 0; e < 2 * o->n; e++) {
+		int p = ev[e] % o->n;
+
+		snprintf(smsc, sizeof(smsc), "%llx%02d", (long long)r, p + 1);
+		if (ev[e] < o->n)
+			answer_seg(fx, seg[p], ESME_OK, smsc, &id, &part);
+		else
+			receipt(fx, smsc, DLR_DELIVERED);
+		/* Delivered exactly at the last receipt, never before. */
+		if (strcmp(row_state(fx, r, 0), e == 2 * o->n - 1 ?
+		    "delivered" : o->cls == OUTBOX_NOTIFY &&
+		    fx->finals == o->runs ? "queued" : "submitted") != 0)
+			fail_msg("%s order %s: after event %d the row is %s",
+			    o->cls == OUTBOX_REPLY ? "reply" : "notification",
+			    order, e + 1, row_state(fx, r, 0));
+	}
+	assert_int_equal(fx->finals, o->runs + 1);
+	assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"),
+	    before + 1);
+	if (o->cls == OUTBOX_REPLY)
+		assert_int_equal(outbox_low(fx->ob), r + 1);
+	o->runs++;
+}
+
+static void
+each_order(struct orders *o, int *ev, int depth, unsigned used)
+{
+	if (depth == 2 * o->n) {
+		run_order(o, ev);
+		return;
+	}
+	for (int e = 0; e < 2 * o->n; e++) {
+		if (used & (1u << e))
+			continue;
+		if (e >= o->n && !(used & (1u << (e - o->n))))
+			continue;            /* no receipt before its accept */
+		ev[depth] = e;
+		each_order(o, ev, depth + 1, used | (1u << e));
+	}
+}
+
+static void
+test_every_order_of_accepts_and_receipts(void **state)
+{
+	struct fx *fx = *state;
+	int ev[6];
+
+	/* 192 messages, a commit per event: durability is not the point
+	 * here, and fsync would make this the slowest unit test. */
+	assert_int_equal(sqlite3_exec(store_db(fx->st),
+	    "PRAGMA synchronous = OFF", NULL, NULL, NULL), SQLITE_OK);
+
+	for (int cls = OUTBOX_REPLY; cls <= OUTBOX_NOTIFY; cls++) {
+		for (int n = 2; n <= 3; n++) {
+			struct orders o = { .fx = fx, .cls = cls, .n = n };
+
+			fx->finals = 0;
+			each_order(&o, ev, 0, 0);
+			/* (2n)! / 2^n orders: 6 for two parts, 90 for three. */
+			assert_int_equal(o.runs, n == 2 ? 6 : 90);
+		}
+	}
+	assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"),
+	    2 * (6 + 90));
+	assert_string_equal(q1(fx, "SELECT count(*) FROM messages WHERE"
+	    " state IS NOT NULL AND state <> 'delivered'"), "0");
+}
+
+/*
+ * UNDELIV for part 1 while parts 2 and 3 are not accepted: the rule is
+ * unchanged (no retry configured: failed with the receipt's state), it
+ * only waits until every part has an outcome.
+ */
+static void
+test_early_undelivered_fails_when_complete(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t id;
+	int64_t r;
+	int part;
+
+	r = send_msg(fx, OUTBOX_REPLY, LONG3_TEXT);
+	answer(fx, ESME_OK, "u1", &id, &part);
+	receipt(fx, "u1", DLR_UNDELIVERABLE);
+	assert_string_equal(row_state(fx, r, 0), "submitted");
+	assert_string_equal(part_rows(fx, r), "1:u1:failed");
+	answer(fx, ESME_OK, "u2", &id, &part);
+	receipt(fx, "u2", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r, 0), "submitted");
+	answer(fx, ESME_OK, "u3", &id, &part);
+	assert_int_equal(fx->finals, 1);
+	assert_string_equal(row_state(fx, r, 1), "failed:3:UNDELIV");
+	/* The last receipt does not bring it back. */
+	receipt(fx, "u3", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r, 1), "failed:3:UNDELIV");
+	assert_int_equal(metrics_counter(M_OUTBOUND, "failed"), 1);
+	assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"), 0);
+	assert_null(outq_next(fx->q, 0));
+	assert_int_equal(outbox_low(fx->ob), r + 1);
+
+	/* A permanent refusal of a later part wins over an early
+	 * delivered receipt. */
+	r = send_msg(fx, OUTBOX_REPLY, LONG_TEXT);
+	answer(fx, ESME_OK, "v1", &id, &part);
+	receipt(fx, "v1", DLR_DELIVERED);
+	answer(fx, 0x0B /* ESME_RINVDSTADR */, NULL, &id, &part);
+	assert_string_equal(row_state(fx, r, 1), "failed:2:ESME_RINVDSTADR");
+}
+
+/* With retry_undelivered the whole message goes once more, when every
+ * part of the first try has an outcome; a second UNDELIV fails it. */
+static void
+test_early_undelivered_retries_when_complete(void **state)
+{
+	struct fx *fx = *state;
+	struct outq_seg *seg;
+	uint64_t id;
+	int64_t r;
+	int part;
+
+	crash(fx);
+	fx->retry = 1;
+	start(fx);
+	r = send_msg(fx, OUTBOX_NOTIFY, LONG_TEXT);
+	answer(fx, ESME_OK, "w1", &id, &part);
+	receipt(fx, "w1", DLR_EXPIRED);
+	assert_string_equal(row_state(fx, r, 0), "queued");
+	assert_string_equal(part_rows(fx, r), "1:w1:expired");
+	answer(fx, ESME_OK, "w2", &id, &part);
+	/* Complete: part 1 expired, so back to queued with the parts
+	 * forgotten, and in the queue again, both parts. */
+	assert_int_equal(fx->finals, 1);
+	assert_string_equal(row_state(fx, r, 0), "queued");
+	assert_string_equal(part_rows(fx, r), "");
+	receipt(fx, "w2", DLR_DELIVERED);     /* the old try: no match */
+	assert_string_equal(row_state(fx, r, 0), "queued");
+	for (int i = 1; i <= 2; i++) {
+		char smsc[16];
+
+		seg = outq_next(fx->q, 0);
+		assert_non_null(seg);
+		snprintf(smsc, sizeof(smsc), "x%d", i);
+		answer_seg(fx, seg, ESME_OK, smsc, &id, &part);
+		assert_int_equal(id, (uint64_t)r);
+		assert_int_equal(part, i);
+	}
+	assert_string_equal(row_state(fx, r, 0), "submitted");
+	receipt(fx, "x2", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r, 0), "submitted");
+	receipt(fx, "x1", DLR_UNDELIVERABLE);
+	assert_string_equal(row_state(fx, r, 1), "failed:2:UNDELIV");
+	assert_null(outq_next(fx->q, 0));
+	assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"), 0);
+}
+
+/*
+ * Part 1 accepted and its receipt stored, then the process dies. The
+ * restart sends parts 2 and 3 only; once they are accepted (in reverse
+ * order) and receipted the message is delivered, exactly once.
+ */
+static void
+test_restart_after_early_receipt(void **state)
+{
+	struct fx *fx = *state;
+	struct outq_seg *seg[2];
+	uint64_t id, delivered = 0;
+	int64_t r;
+	int part;
+
+	for (int cls = OUTBOX_REPLY; cls <= OUTBOX_NOTIFY; cls++) {
+		r = send_msg(fx, cls, LONG3_TEXT);
+		answer(fx, ESME_OK, cls ? "n1" : "r1", &id, &part);
+		receipt(fx, cls ? "n1" : "r1", DLR_DELIVERED);
+		assert_string_equal(row_state(fx, r, 0), cls ? "queued" :
+		    "submitted");
+		crash(fx);
+
+		start(fx);
+		assert_int_equal(outbox_fill(fx->ob, 1), 1);
+		for (int i = 0; i < 2; i++) {
+			assert_non_null(seg[i] = outq_next(fx->q, 0));
+			outq_seg_ref(seg[i], &id, &part);
+			assert_int_equal(id, (uint64_t)r);
+			assert_int_equal(part, i + 2);
+		}
+		assert_null(outq_next(fx->q, 0));
+		answer_seg(fx, seg[1], ESME_OK, cls ? "n3" : "r3", &id, &part);
+		receipt(fx, cls ? "n3" : "r3", DLR_DELIVERED);
+		assert_string_equal(row_state(fx, r, 0), cls ? "queued" :
+		    "submitted");
+		answer_seg(fx, seg[0], ESME_OK, cls ? "n2" : "r2", &id, &part);
+		assert_int_equal(fx->finals, 1);
+		assert_string_equal(row_state(fx, r, 0), "submitted");
+		assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"),
+		    delivered);
+		receipt(fx, cls ? "n2" : "r2", DLR_DELIVERED);
+		assert_string_equal(row_state(fx, r, 1), "delivered:2:DELIVRD");
+		assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"),
+		    ++delivered);
+		receipt(fx, cls ? "n2" : "r2", DLR_DELIVERED);
+		assert_int_equal(metrics_counter(M_OUTBOUND, "delivered"),
+		    delivered);
+
+		/* Another restart sends nothing and changes nothing. */
+		crash(fx);
+		start(fx);
+		assert_int_equal(outbox_fill(fx->ob, 1), 0);
+		assert_null(outq_next(fx->q, 0));
+		assert_string_equal(row_state(fx, r, 0), "delivered");
+	}
+}
+
 int
 main(void)
 {
@@ -369,6 +745,18 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_steps, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_early_receipt_part_one_of_three, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_every_order_of_accepts_and_receipts, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_early_undelivered_fails_when_complete, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_early_undelivered_retries_when_complete, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_restart_after_early_receipt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

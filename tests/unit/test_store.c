@@ -1523,6 +1523,20 @@ test_outbox_parts(void **state)
 	    NULL, fx->err, sizeof(fx->err)), 0);
 	assert_string_equal(query1(db, "SELECT smsc_id || ':' || status FROM"
 	    " outbox_parts WHERE msg_id = 1 AND part = 1"), "aa:DELIVRD");
+	{
+		char stat[8] = "x";
+
+		assert_int_equal(store_outbox_part_status(fx->st, a, 1, stat,
+		    sizeof(stat)), 1);
+		assert_string_equal(stat, "DELIVRD");
+		/* No receipt yet: found, no status. */
+		assert_int_equal(store_outbox_part_status(fx->st, a, 3, stat,
+		    sizeof(stat)), 1);
+		assert_string_equal(stat, "");
+		assert_int_equal(store_outbox_part_status(fx->st, a, 9, stat,
+		    sizeof(stat)), 0);
+		assert_string_equal(stat, "");
+	}
 	/* Accepted again (a resend): the plain insert meets the row and the
 	 * upsert takes over, keeping the status. */
 	assert_int_equal(store_outbox_part(fx->st, a, 1, OB_SUBMITTED, "Bb",
@@ -1624,6 +1638,16 @@ test_outbox_state(void **state)
 	    "EXPIRED", fx->err, sizeof(fx->err)), 0);
 	assert_string_equal(query1(db, "SELECT state || ':' || attempts || ':'"
 	    " || last_status FROM messages WHERE id = 1"), "expired:3:EXPIRED");
+	/* Read back by id, whatever the state (a finished row too). */
+	{
+		int st = -1, att = -1;
+
+		assert_int_equal(store_outbox_get(fx->st, a, &st, &att), 1);
+		assert_int_equal(st, OB_EXPIRED);
+		assert_int_equal(att, 3);
+		assert_int_equal(store_outbox_get(fx->st, 999, &st, &att), 0);
+		assert_int_equal(store_outbox_get(fx->st, in, &st, &att), 0);
+	}
 
 	assert_int_equal(store_outbox_state(fx->st, 999, OB_FAILED, 1, NULL,
 	    fx->err, sizeof(fx->err)), -1);

@@ -61,8 +61,21 @@ static const struct mdef {
 	    "SMPP PDUs from the SMSC, whole, whose body did not unpack, by "
 	    "command; a deliver_sm is refused for good (ESME_RX_P_APPN).",
 	    T_COUNTER, "command" },
+	[M_LINK_BINDS] = { "smsgwd_link_binds_total",
+	    "Sessions bound, by carrier link.",
+	    T_COUNTER, "link" },
+	[M_LINK_SUBMITS] = { "smsgwd_link_submits_total",
+	    "submit_sm PDUs sent, by carrier link.",
+	    T_COUNTER, "link" },
+	[M_LINK_THROTTLED] = { "smsgwd_link_throttled_total",
+	    "Submits answered ESME_RTHROTTLED or ESME_RMSGQFUL, by carrier "
+	    "link.",
+	    T_COUNTER, "link" },
+	[M_LINK_RECEIPTS] = { "smsgwd_link_receipts_total",
+	    "Delivery receipts received, by carrier link.",
+	    T_COUNTER, "link" },
 	[M_BOUND] = { "smsgwd_smpp_bound",
-	    "1 if the SMPP session is bound, 0 if not.",
+	    "1 if at least one carrier link is bound, 0 if none is.",
 	    T_GAUGE, NULL },
 	[M_OUTBOX_DEPTH] = { "smsgwd_outbox_depth",
 	    "Outbound segments waiting or in flight.",
@@ -70,6 +83,16 @@ static const struct mdef {
 	[M_BACKPRESSURE] = { "smsgwd_backpressure",
 	    "1 while new texts are refused because too many replies wait.",
 	    T_GAUGE, NULL },
+	[M_LINK_BOUND] = { "smsgwd_link_bound",
+	    "1 if the carrier link is bound, 0 if not.",
+	    T_GAUGE, "link" },
+	[M_LINK_QUEUE] = { "smsgwd_link_queue_depth",
+	    "Outbound segments waiting for the carrier link (not in flight).",
+	    T_GAUGE, "link" },
+	[M_LINK_RATE] = { "smsgwd_link_rate",
+	    "The send rate the carrier link has learned from throttling, in "
+	    "submits per second; 0 while it has never been throttled.",
+	    T_GAUGE, "link" },
 	[M_REPLY_LATENCY] = { "smsgwd_reply_latency_seconds",
 	    "Time from a deliver_sm received to its reply's submit_sm sent.",
 	    T_HISTOGRAM, NULL },
@@ -184,6 +207,19 @@ metrics_observe(enum metric m, double seconds)
 	v->hsum += seconds;
 }
 
+void
+metrics_set_label(enum metric m, const char *label, int64_t value)
+{
+	const struct mdef *d = def_of(m, T_GAUGE);
+
+	if (d == NULL)
+		return;
+	if (d->label == NULL)
+		vals[m].gauge = value;
+	else
+		series_of(&vals[m], label)->count = (uint64_t)value;
+}
+
 int64_t
 metrics_gauge(enum metric m)
 {
@@ -295,7 +331,17 @@ metrics_render(void)
 			render_counter(f, d, &vals[m]);
 			break;
 		case T_GAUGE:
-			fprintf(f, "%s %" PRId64 "\n", d->name, vals[m].gauge);
+			if (d->label == NULL) {
+				fprintf(f, "%s %" PRId64 "\n", d->name,
+				    vals[m].gauge);
+				break;
+			}
+			for (size_t i = 0; i < vals[m].nseries; i++) {
+				fprintf(f, "%s{%s=\"", d->name, d->label);
+				put_label_value(f, vals[m].series[i].label);
+				fprintf(f, "\"} %" PRId64 "\n",
+				    (int64_t)vals[m].series[i].count);
+			}
 			break;
 		case T_HISTOGRAM:
 			render_histogram(f, d, &vals[m]);

@@ -19,10 +19,17 @@ enum metric {
 	M_SUBMITS,              /* submit_sm sent */
 	M_INBOUND_REFUSED,
 	M_UNDECODABLE,          /* labels: command (deliver_sm, …) */
+	M_LINK_BINDS,           /* labels: link; sessions bound */
+	M_LINK_SUBMITS,         /* labels: link */
+	M_LINK_THROTTLED,       /* labels: link */
+	M_LINK_RECEIPTS,        /* labels: link */
 	/* gauges */
 	M_BOUND,                /* 1 bound, 0 not */
 	M_OUTBOX_DEPTH,         /* segments waiting + in flight */
 	M_BACKPRESSURE,         /* 1 while texts are refused: replies wait */
+	M_LINK_BOUND,           /* labels: link; 1 bound, 0 not */
+	M_LINK_QUEUE,           /* labels: link; segments waiting for it */
+	M_LINK_RATE,            /* labels: link; learned submits/s, 0 none */
 	/* histograms (seconds) */
 	M_REPLY_LATENCY,        /* deliver_sm in -> reply's submit_sm out */
 	M_COMMIT_LATENCY,       /* SQLite COMMIT */
@@ -36,6 +43,8 @@ enum metric {
  * Nothing is allocated; a call on a metric of another type is ignored. */
 void metrics_add(enum metric m, const char *label, uint64_t n);
 void metrics_set(enum metric m, int64_t v);
+/* Sets a labelled gauge's value for one label value (a link's name). */
+void metrics_set_label(enum metric m, const char *label, int64_t v);
 /* Ignores NaN and infinities; a negative counts as 0. */
 void metrics_observe(enum metric m, double seconds);
 

@@ -44,6 +44,8 @@
 #define NOTIFY_IN_MEMORY 2000
 /* How often to look for rows other processes added, and quiet hours. */
 #define POLL_MS          500
+/* How often each link's row in the links table is refreshed. */
+#define LINKS_WRITE_S    5
 #define QUIET_CHECK_S    20
 
 /* One carrier link: an [smsc NAME] section (or [smpp], "default"): a
@@ -104,6 +106,7 @@ struct gateway {
 	/* Backpressure: texts refused while too many replies wait. */
 	int                reply_backlog;
 	int                refusing;
+	unsigned           polls;
 	unsigned long      refused;    /* texts refused this time */
 };
 
@@ -200,6 +203,52 @@ fill(struct gateway *g, int startup)
 	commit_idle(g);
 }
 
+/* One link's row in the store's links table (smsgwctl links, /healthz),
+ * inside the turn's transaction. */
+static void
+link_row_put(struct gateway *g, const struct carrier *c)
+{
+	struct link_row r;
+	char err[256];
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", c->cfg.name);
+	snprintf(r.state, sizeof(r.state), "%s", c->removed ? "draining" :
+	    !c->cfg.enabled ? "disabled" : c->bound_at != 0 ? "bound" :
+	    c->tx != NULL ? smpp_link_state(c->tx) : "idle");
+	snprintf(r.bind, sizeof(r.bind), "%s",
+	    c->cfg.bind == CONF_BIND_PAIR ? "pair" : "transceiver");
+	snprintf(r.host, sizeof(r.host), "%s:%d", c->cfg.host, c->cfg.port);
+	r.window = c->cfg.window;
+	r.in_flight = c->tx != NULL ? smpp_link_outstanding(c->tx) : 0;
+	r.max_tps = c->cfg.max_tps;
+	r.rate = 0;
+	r.queued = (int64_t)outq_waiting_on(g->outq, c->idx);
+	snprintf(r.last_error, sizeof(r.last_error), "%s", c->last_error);
+	r.bound_at = (int64_t)c->bound_at;
+	r.updated_at = (int64_t)time(NULL);
+	if (txn(g) == -1 || store_link_put(g->store, &r, err, sizeof(err)) ==
+	    -1)
+		log_warn("links: link=%s state not stored: %s", c->cfg.name,
+		    err);
+}
+
+/* Every link's row, the table cleared first (start, reload). */
+static void
+links_rewrite(struct gateway *g)
+{
+	char err[256];
+
+	if (txn(g) == -1 || store_link_clear(g->store, "", err,
+	    sizeof(err)) == -1) {
+		log_warn("links: not stored: %s", err);
+		return;
+	}
+	for (int i = 0; i < CONF_MAX_LINKS; i++)
+		if (g->link[i] != NULL)
+			link_row_put(g, g->link[i]);
+}
+
 /* The per-link gauges that change with every submit: set twice a second
  * rather than on the hot path. */
 static void
@@ -223,6 +272,13 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	link_gauges(g);
+	/* The links table every LINKS_WRITE_S (and at every bind change). */
+	if (++g->polls % (LINKS_WRITE_S * 1000 / POLL_MS) == 0) {
+		for (int i = 0; i < CONF_MAX_LINKS; i++)
+			if (g->link[i] != NULL)
+				link_row_put(g, g->link[i]);
+		commit_idle(g);
+	}
 	/* Our own replies are queued as they commit: the scan is for
 	 * notifications another process (or the API) added, or that did not
 	 * fit in memory last time. */
@@ -535,7 +591,8 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 		metrics_add(M_LINK_RECEIPTS, c->cfg.name, 1);
 		/* Acknowledged only once its effect is committed. */
 		pd->wrote = 1;
-		if (txn(g) == -1 || outbox_receipt(g->outbox, &it.dlr) == -1)
+		if (txn(g) == -1 || outbox_receipt(g->outbox, c->cfg.name,
+		    &it.dlr) == -1)
 			g->batch_failed = 1;
 		break;
 	case INB_PART:
@@ -632,8 +689,8 @@ on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 			    c->cfg.name, smpp_link_status_name(status),
 			    outq_transient(status) ? " (will retry)" : "");
 		if (status == ESME_OK && txn(g) == 0)
-			(void)outbox_part_done(g->outbox, id, part, status,
-			    msgid);
+			(void)outbox_part_done(g->outbox, c->cfg.name, id, part,
+			    status, msgid);
 		outq_done(g->outq, cookie, status, msgid, clock_now_ms());
 	}
 	if (!g->stopping)
@@ -729,6 +786,9 @@ on_bound(void *arg, struct smpp_link *l, int bound)
 		pump(g);
 	else
 		batch_abort(g);
+	/* After the abort: its rollback must not take the row with it. */
+	link_row_put(g, c);
+	commit_idle(g);
 }
 
 static void
@@ -978,6 +1038,19 @@ load_routes(struct gateway *g, const struct conf *c, struct route_table **out)
 	return -1;
 }
 
+/* The slot of the live link called name, or -1. */
+static int
+link_slot(void *arg, const char *name)
+{
+	struct gateway *g = arg;
+
+	for (int i = 0; i < CONF_MAX_LINKS; i++)
+		if (g->link[i] != NULL && !g->link[i]->removed &&
+		    strcmp(g->link[i]->cfg.name, name) == 0)
+			return i;
+	return -1;
+}
+
 /* The first enabled link: its short code is the outbox rows' source. */
 static const struct conf_smpp *
 first_enabled(const struct conf *c)
@@ -1047,6 +1120,8 @@ gateway_new(struct event_base *base, const struct conf *c)
 		oc.retry_undelivered = c->outbox.retry_undelivered;
 		oc.validity_h = c->outbox.validity_h;
 		oc.notify_in_memory = NOTIFY_IN_MEMORY;
+		oc.link_slot = link_slot;
+		oc.link_arg = g;
 		g->reply_backlog = c->outbox.reply_backlog;
 		g->outbox = outbox_new(g->store, g->outq, &oc);
 	}
@@ -1128,6 +1203,8 @@ gateway_start(struct gateway *g)
 	for (int i = 0; i < CONF_MAX_LINKS; i++)
 		if (g->link[i] != NULL)
 			carrier_start(g->link[i]);
+	links_rewrite(g);
+	commit_idle(g);
 }
 
 void
@@ -1335,5 +1412,7 @@ gateway_reload(struct gateway *g, const struct conf *c)
 	g->reply_backlog = c->outbox.reply_backlog;
 	quiet_cb(-1, 0, g);
 	reload_links(g, c);
+	links_rewrite(g);
+	commit_idle(g);
 	pump(g);
 }

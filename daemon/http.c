@@ -872,23 +872,44 @@ metrics_get(struct req *rq)
 	free(text);
 }
 
-/* 200 while the store answers a query, else 503; either way it says
- * whether the SMPP session is bound (the M_BOUND gauge). */
+static int
+add_link(void *arg, const struct link_row *r)
+{
+	json_t *a = arg;
+
+	(void)json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I}",
+	    "name", r->name, "state", r->state, "node", r->node, "bound_at",
+	    (json_int_t)r->bound_at));
+	return 0;
+}
+
+/*
+ * 200 while the store answers a query and at least one carrier link is
+ * bound; else 503 with why (status "error": the store; "unbound": no link
+ * bound). The body lists every link's state as the daemon last stored it.
+ */
 static void
 healthz_get(struct req *rq)
 {
-	const char *smpp = metrics_gauge(M_BOUND) ? "bound" : "unbound";
+	int bound = metrics_gauge(M_BOUND) != 0;
+	const char *smpp = bound ? "bound" : "unbound";
+	json_t *links = json_array();
 	char err[256];
 
 	rq->quiet = 1;
 	if (store_ping(rq->h->st, err, sizeof(err)) == -1) {
 		log_err("http: healthz: store: %s", err);
-		reply(rq, 503, json_pack("{s:s, s:s, s:s}", "status", "error",
-		    "store", "error", "smpp", smpp));
+		reply(rq, 503, json_pack("{s:s, s:s, s:s, s:o}", "status",
+		    "error", "store", "error", "smpp", smpp, "links", links));
 		return;
 	}
-	reply(rq, 200, json_pack("{s:s, s:s, s:s}", "status", "ok", "store",
-	    "ok", "smpp", smpp));
+	if (links != NULL && store_link_list(rq->h->st, add_link, links) ==
+	    -1)
+		log_err("http: healthz: links: %s",
+		    sqlite3_errmsg(store_db(rq->h->st)));
+	reply(rq, bound ? 200 : 503, json_pack("{s:s, s:s, s:s, s:o}",
+	    "status", bound ? "ok" : "unbound", "store", "ok", "smpp", smpp,
+	    "links", links));
 }
 
 /* ---- routing ------------------------------------------------------------- */

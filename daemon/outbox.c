@@ -45,6 +45,8 @@ struct outbox {
 	int               retry_undelivered;
 	int               validity_h;
 	size_t            notify_max;
+	int             (*link_slot)(void *, const char *);
+	void             *link_arg;
 	int64_t           cursor;        /* last notification row looked at */
 	int64_t           data_version;
 	int               startup;
@@ -77,6 +79,8 @@ outbox_new(struct store *st, struct outq *q, const struct outbox_cfg *cfg)
 	ob->retry_undelivered = cfg->retry_undelivered;
 	ob->validity_h = cfg->validity_h;
 	ob->notify_max = cfg->notify_in_memory;
+	ob->link_slot = cfg->link_slot;
+	ob->link_arg = cfg->link_arg;
 	ob->data_version = store_data_version(st);
 	if ((ob->mark_stored = store_outbox_mark(st)) < 1) {
 		log_err("outbox: cannot read the outbox mark");
@@ -291,6 +295,15 @@ load_row(void *arg, const struct outbox_row *r)
 		return fail_row(ob, r->id, OB_FAILED, r->attempts,
 		    "ENCODE_FAILED") == -1 ? -1 : 0;
 	}
+	/* Parts accepted before a restart: the rest go the same way. */
+	if (ob->link_slot != NULL && memchr(done, 1, SEG_MAX_PARTS) != NULL) {
+		char link[32];
+		int slot;
+
+		if (store_outbox_part_link(ob->st, r->id, link, sizeof(link))
+		    == 1 && (slot = ob->link_slot(ob->link_arg, link)) >= 0)
+			outq_pin_last(ob->q, slot);
+	}
 	ob->loaded++;
 	return 0;
 }
@@ -346,15 +359,15 @@ outbox_poll(struct outbox *ob)
 }
 
 int
-outbox_part_done(struct outbox *ob, uint64_t msg_id, int part,
-    uint32_t status, const char *smsc_id)
+outbox_part_done(struct outbox *ob, const char *link, uint64_t msg_id,
+    int part, uint32_t status, const char *smsc_id)
 {
 	char err[200];
 
 	if (status != ESME_OK)
 		return 0;    /* the message outcome says it (outbox_final) */
-	if (store_outbox_part(ob->st, (int64_t)msg_id, part, OB_SUBMITTED,
-	    smsc_id, NULL, err, sizeof(err)) == -1) {
+	if (store_outbox_part_on(ob->st, (int64_t)msg_id, part, OB_SUBMITTED,
+	    smsc_id, NULL, link, err, sizeof(err)) == -1) {
 		log_err("outbox id=%llu part %d: %s", (unsigned long long)msg_id,
 		    part, err);
 		return -1;
@@ -484,7 +497,7 @@ settle(struct outbox *ob, int64_t id, int parts, int attempts)
 }
 
 int
-outbox_receipt(struct outbox *ob, const struct dlr *d)
+outbox_receipt(struct outbox *ob, const char *link, const struct dlr *d)
 {
 	char ids[3][PDU_MSGID_MAX], err[200];
 	int64_t msg = 0;
@@ -492,11 +505,12 @@ outbox_receipt(struct outbox *ob, const struct dlr *d)
 
 	n = dlr_id_variants(d->id, ids);
 	for (int i = 0; i < n && !found; i++)
-		if ((found = store_outbox_by_smsc_id(ob->st, ids[i], &msg,
-		    &part)) == -1)
+		if ((found = store_outbox_by_link_id(ob->st, link, ids[i],
+		    &msg, &part)) == -1)
 			return -1;
 	if (!found) {
-		log_info("receipt smsc_id=%s stat=%s matches no message", d->id,
+		log_info("receipt link=%s smsc_id=%s stat=%s matches no "
+		    "message", link != NULL ? link : "-", d->id,
 		    dlr_state_name(d->state));
 		return 0;
 	}

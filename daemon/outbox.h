@@ -23,6 +23,11 @@ struct outbox_cfg {
 	int         retry_undelivered;   /* one more try after UNDELIV etc. */
 	int         validity_h;          /* unsent after this: expired */
 	size_t      notify_in_memory;    /* notifications held in the queue */
+	/* The queue's slot of the link called name, or -1 (gone): a message
+	 * resumed after a restart stays on the link that took its first
+	 * parts. NULL: no pinning (one link). */
+	int       (*link_slot)(void *arg, const char *name);
+	void       *link_arg;
 };
 
 struct outbox *outbox_new(struct store *st, struct outq *q,
@@ -43,9 +48,10 @@ int outbox_more(const struct outbox *ob);
 /* 1 when another process has committed since the last call. */
 int outbox_poll(struct outbox *ob);
 
-/* A part's submit_sm_resp: ESME_OK records it as submitted. */
-int outbox_part_done(struct outbox *ob, uint64_t msg_id, int part,
-    uint32_t status, const char *smsc_id);
+/* A part's submit_sm_resp on link (its name; NULL for none): ESME_OK
+ * records it as submitted there. */
+int outbox_part_done(struct outbox *ob, const char *link, uint64_t msg_id,
+    int part, uint32_t status, const char *smsc_id);
 /*
  * Queues a reply whose row the caller has just committed in state
  * submitted, and keeps it open (below the outbox mark's reach) until every
@@ -67,7 +73,8 @@ int outbox_sync_mark(struct outbox *ob, int force);
 
 /* Every part has an outcome: the message is submitted or failed. */
 int outbox_final(struct outbox *ob, const struct outq_msg_info *m);
-/* A delivery receipt: updates the part and, with it, the message. */
-int outbox_receipt(struct outbox *ob, const struct dlr *d);
+/* A delivery receipt that came on link (NULL: any): updates the part the
+ * link's SMSC id names and, with it, the message. */
+int outbox_receipt(struct outbox *ob, const char *link, const struct dlr *d);
 
 #endif

@@ -221,6 +221,35 @@ static const char *const migrations[] = {
 	"DROP INDEX messages_outbox;\n"
 	"CREATE INDEX messages_queued ON messages (id) WHERE state = 'queued';\n"
 	"PRAGMA user_version = 5;\n",
+
+	/*
+	 * 5 -> 6: several carrier links. Each part records the link that
+	 * accepted it, so a receipt is matched by (link, SMSC id) (two
+	 * carriers may hand out the same id) and a restart resumes a
+	 * message on the link that has its first parts. NULL: accepted
+	 * before links had names; such a part matches a receipt from any
+	 * link. links: each link's state as the daemon last wrote it, for
+	 * smsgwctl links (node: the gateway node, '' for a single one).
+	 */
+	"ALTER TABLE outbox_parts ADD COLUMN link TEXT;\n"
+
+	"CREATE TABLE links (\n"
+	"  node        TEXT NOT NULL DEFAULT '',\n"
+	"  name        TEXT NOT NULL,\n"
+	"  state       TEXT NOT NULL,\n"
+	"  bind        TEXT NOT NULL,\n"
+	"  host        TEXT NOT NULL,\n"
+	"  window_size INTEGER NOT NULL,\n"
+	"  in_flight   INTEGER NOT NULL,\n"
+	"  max_tps     INTEGER NOT NULL,\n"
+	"  rate        INTEGER NOT NULL,\n"
+	"  queued      INTEGER NOT NULL,\n"
+	"  last_error  TEXT,\n"
+	"  bound_at    INTEGER,\n"
+	"  updated_at  INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (node, name)\n"
+	") WITHOUT ROWID;\n"
+	"PRAGMA user_version = 6;\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -242,7 +271,8 @@ enum stmt {
 	S_OB_PART_NEW, S_OB_STATE,
 	S_OB_REQUEUE, S_OB_PARTS_DEL, S_OB_BY_SMSC_ID, S_OB_PART_COUNT,
 	S_OB_COUNTS, S_OB_SCAN_OPEN, S_OB_MARK_GET, S_OB_MARK_SET, S_OB_GET,
-	S_OB_PART_STATUS,
+	S_OB_PART_STATUS, S_OB_BY_LINK_ID, S_OB_PART_LINK, S_LINK_PUT,
+	S_LINK_CLEAR, S_LINK_LIST,
 	S_DATA_VERSION, S_PING,
 	S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_COUNT
@@ -311,19 +341,41 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "UPDATE messages SET ref = ?2 WHERE id = ?1 AND class IS NOT NULL",
 	[S_OB_PART] =
 	    "INSERT INTO outbox_parts (id, msg_id, part, smsc_id, state,"
-	    " status, at) VALUES (?1 * 256 + ?2, ?1, ?2, lower(?3), ?4, ?5, ?6)"
+	    " status, at, link) VALUES (?1 * 256 + ?2, ?1, ?2, lower(?3), ?4,"
+	    " ?5, ?6, ?7)"
 	    " ON CONFLICT (id) DO UPDATE SET state = excluded.state,"
 	    " smsc_id = coalesce(excluded.smsc_id, smsc_id),"
+	    " link = coalesce(excluded.link, link),"
 	    " status = coalesce(excluded.status, status), at = excluded.at",
 	/* A part the SMSC has just accepted, the usual case: a plain insert,
 	 * its id already lower-case. */
 	[S_OB_PART_NEW] =
-	    "INSERT INTO outbox_parts (id, msg_id, part, smsc_id, state, at)"
-	    " VALUES (?1 * 256 + ?2, ?1, ?2, ?3, 'submitted', ?4)",
+	    "INSERT INTO outbox_parts (id, msg_id, part, smsc_id, state, at,"
+	    " link) VALUES (?1 * 256 + ?2, ?1, ?2, ?3, 'submitted', ?4, ?5)",
 	[S_OB_STATE] =
 	    "UPDATE messages SET state = ?2, attempts = coalesce(?3, attempts),"
 	    " last_status = coalesce(?4, last_status)"
 	    " WHERE id = ?1 AND class IS NOT NULL",
+	/* The same, on one link: a part from before links had names
+	 * (NULL) matches any. */
+	[S_OB_BY_LINK_ID] =
+	    "SELECT id >> 8, id & 255 FROM outbox_parts"
+	    " WHERE smsc_id = lower(?1) AND (link = ?2 OR link IS NULL)"
+	    " ORDER BY id DESC LIMIT 1",
+	[S_OB_PART_LINK] =
+	    "SELECT link FROM outbox_parts"
+	    " WHERE id BETWEEN ?1 * 256 AND ?1 * 256 + 255"
+	    " AND link IS NOT NULL LIMIT 1",
+	[S_LINK_PUT] =
+	    "INSERT OR REPLACE INTO links (node, name, state, bind, host,"
+	    " window_size, in_flight, max_tps, rate, queued, last_error,"
+	    " bound_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+	    " ?9, ?10, ?11, ?12, ?13)",
+	[S_LINK_CLEAR] = "DELETE FROM links WHERE node = ?1",
+	[S_LINK_LIST] =
+	    "SELECT node, name, state, bind, host, window_size, in_flight,"
+	    " max_tps, rate, queued, coalesce(last_error, ''),"
+	    " coalesce(bound_at, 0), updated_at FROM links ORDER BY node, name",
 	[S_OB_PART_STATUS] =
 	    "SELECT status FROM outbox_parts WHERE id = ?1 * 256 + ?2",
 	[S_OB_REQUEUE] =
@@ -1293,6 +1345,15 @@ int
 store_outbox_part(struct store *st, int64_t msg_id, int part, int state,
     const char *smsc_id, const char *status, char *err, size_t errlen)
 {
+	return store_outbox_part_on(st, msg_id, part, state, smsc_id, status,
+	    NULL, err, errlen);
+}
+
+int
+store_outbox_part_on(struct store *st, int64_t msg_id, int part, int state,
+    const char *smsc_id, const char *status, const char *link, char *err,
+    size_t errlen)
+{
 	sqlite3_stmt *s = st->stmt[S_OB_PART];
 	char what[80], low[72];   /* SMPP message ids are at most 64 */
 
@@ -1315,6 +1376,8 @@ store_outbox_part(struct store *st, int64_t msg_id, int part, int state,
 		sqlite3_bind_int(n, 2, part);
 		sqlite3_bind_text(n, 3, low, (int)i, SQLITE_STATIC);
 		sqlite3_bind_int64(n, 4, (int64_t)time(NULL));
+		if (link != NULL)
+			sqlite3_bind_text(n, 5, link, -1, SQLITE_STATIC);
 		rc = sqlite3_step(n);
 		sqlite3_reset(n);
 		sqlite3_clear_bindings(n);
@@ -1335,6 +1398,8 @@ store_outbox_part(struct store *st, int64_t msg_id, int part, int state,
 	if (status != NULL)
 		sqlite3_bind_text(s, 5, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, (int64_t)time(NULL));
+	if (link != NULL)
+		sqlite3_bind_text(s, 7, link, -1, SQLITE_STATIC);
 	return exec_ref(st, s, "outbox part", msg_id, part, err, errlen);
 }
 
@@ -1387,10 +1452,20 @@ int
 store_outbox_by_smsc_id(struct store *st, const char *smsc_id,
     int64_t *msg_id, int *part)
 {
-	sqlite3_stmt *s = st->stmt[S_OB_BY_SMSC_ID];
+	return store_outbox_by_link_id(st, NULL, smsc_id, msg_id, part);
+}
+
+int
+store_outbox_by_link_id(struct store *st, const char *link,
+    const char *smsc_id, int64_t *msg_id, int *part)
+{
+	sqlite3_stmt *s = st->stmt[link != NULL ? S_OB_BY_LINK_ID :
+	    S_OB_BY_SMSC_ID];
 	int rc;
 
 	sqlite3_bind_text(s, 1, smsc_id, -1, SQLITE_STATIC);
+	if (link != NULL)
+		sqlite3_bind_text(s, 2, link, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*msg_id = sqlite3_column_int64(s, 0);
@@ -1400,6 +1475,108 @@ store_outbox_by_smsc_id(struct store *st, const char *smsc_id,
 	sqlite3_clear_bindings(s);
 	if (rc == SQLITE_ROW)
 		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_outbox_part_link(struct store *st, int64_t msg_id, char *buf,
+    size_t cap)
+{
+	sqlite3_stmt *s = st->stmt[S_OB_PART_LINK];
+	int rc;
+
+	buf[0] = '\0';
+	sqlite3_bind_int64(s, 1, msg_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(s,
+		    0));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_link_clear(struct store *st, const char *node, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[S_LINK_CLEAR];
+	int rc;
+
+	sqlite3_bind_text(s, 1, node, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		dberr(st, "links", err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_link_put(struct store *st, const struct link_row *r, char *err,
+    size_t errlen)
+{
+	sqlite3_stmt *s = st->stmt[S_LINK_PUT];
+	int rc;
+
+	sqlite3_bind_text(s, 1, r->node, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, r->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->bind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, r->window);
+	sqlite3_bind_int(s, 7, r->in_flight);
+	sqlite3_bind_int(s, 8, r->max_tps);
+	sqlite3_bind_int64(s, 9, r->rate);
+	sqlite3_bind_int64(s, 10, r->queued);
+	if (r->last_error[0] != '\0')
+		sqlite3_bind_text(s, 11, r->last_error, -1, SQLITE_STATIC);
+	if (r->bound_at != 0)
+		sqlite3_bind_int64(s, 12, r->bound_at);
+	sqlite3_bind_int64(s, 13, r->updated_at);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE) {
+		dberr(st, "links", err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_link_list(struct store *st, int (*fn)(void *arg,
+    const struct link_row *r), void *arg)
+{
+	sqlite3_stmt *s = st->stmt[S_LINK_LIST];
+	struct link_row r;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		col_copy(s, 0, r.node, sizeof(r.node));
+		col_copy(s, 1, r.name, sizeof(r.name));
+		col_copy(s, 2, r.state, sizeof(r.state));
+		col_copy(s, 3, r.bind, sizeof(r.bind));
+		col_copy(s, 4, r.host, sizeof(r.host));
+		r.window = sqlite3_column_int(s, 5);
+		r.in_flight = sqlite3_column_int(s, 6);
+		r.max_tps = sqlite3_column_int(s, 7);
+		r.rate = sqlite3_column_int64(s, 8);
+		r.queued = sqlite3_column_int64(s, 9);
+		col_copy(s, 10, r.last_error, sizeof(r.last_error));
+		r.bound_at = sqlite3_column_int64(s, 11);
+		r.updated_at = sqlite3_column_int64(s, 12);
+		if (fn(arg, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 enum case_status {
 	CASE_ACCEPTED, CASE_REVIEWING, CASE_PRODUCING, CASE_MAILED,
@@ -181,6 +181,10 @@ int store_outbox_set_ref(struct store *st, int64_t msg_id, int ref,
 int store_outbox_part(struct store *st, int64_t msg_id, int part,
     int state, const char *smsc_id, const char *status, char *err,
     size_t errlen);
+/* The same, recording the link that accepted the part (NULL keeps it). */
+int store_outbox_part_on(struct store *st, int64_t msg_id, int part,
+    int state, const char *smsc_id, const char *status, const char *link,
+    char *err, size_t errlen);
 /* Message-level state, attempts (-1 keeps them) and last status (NULL
  * keeps it). */
 int store_outbox_state(struct store *st, int64_t msg_id, int state,
@@ -192,6 +196,39 @@ int store_outbox_requeue(struct store *st, int64_t msg_id, char *err,
  * 0 not, -1 error. */
 int store_outbox_by_smsc_id(struct store *st, const char *smsc_id,
     int64_t *msg_id, int *part);
+/* The same for a receipt that came on link: only that link's parts (and
+ * those from before links had names) match. */
+int store_outbox_by_link_id(struct store *st, const char *link,
+    const char *smsc_id, int64_t *msg_id, int *part);
+/* The link that accepted a message's parts into buf ("" if none): 1
+ * found, 0 none, -1 error. */
+int store_outbox_part_link(struct store *st, int64_t msg_id, char *buf,
+    size_t cap);
+
+/* A carrier link's state as the daemon last wrote it (smsgwctl links). */
+struct link_row {
+	char    node[32];
+	char    name[16];
+	char    state[16];
+	char    bind[16];           /* transceiver, pair */
+	char    host[280];          /* host:port */
+	int     window, in_flight, max_tps;
+	int64_t rate;               /* learned submits/s, 0 none */
+	int64_t queued;             /* segments waiting for it */
+	char    last_error[96];
+	int64_t bound_at;           /* 0 while not bound */
+	int64_t updated_at;
+};
+/* Replaces one link's row; clears a node's rows. 0, or -1 with err. */
+int store_link_put(struct store *st, const struct link_row *r, char *err,
+    size_t errlen);
+int store_link_clear(struct store *st, const char *node, char *err,
+    size_t errlen);
+/* Calls fn for every link row, by node and name, until it returns
+ * non-zero. 0, or -1 on a database error. */
+int store_link_list(struct store *st, int (*fn)(void *arg,
+    const struct link_row *r), void *arg);
+
 /* How many parts a message has recorded and how many are in state. */
 int store_outbox_part_count(struct store *st, int64_t msg_id, int state);
 /* A message's state and attempts, by id whatever the state: 1 found, 0 no

@@ -13,9 +13,6 @@ use JSON::PP;
 use SmsgwdTest;
 use Test::More;
 
-binmode Test::More->builder->$_, ':encoding(UTF-8)'
-    for qw(output failure_output todo_output);
-
 my $build = $ENV{SMSGWD_BUILD} // 'build';
 my $bin = "$build/smsgwctl";
 -x $bin or die "no $bin: run make first";
@@ -192,10 +189,10 @@ sql("INSERT INTO messages (direction, at, msisdn, ton, npi, text, intent)"
 ($rc, $out, $err) = ctl('messages');
 is($rc, 0, 'messages') or diag $err;
 my @lines = split /\n/, $out;
-like($lines[0], qr/^ID\s+AT\s+DIRECTION\s+CLASS\s+STATE\s+MSISDN\s+INTENT\s+TEXT$/,
+like($lines[0], qr/^ID\s+AT\s+DIRECTION\s+CLASS\s+STATE\s+MSISDN\s+INTENT\s+LINKS\s+TEXT$/,
     'a header');
 is(scalar @lines, 1 + 5, 'every row (fewer than the default 20)');
-like($lines[1], qr/^\d+\s.*\s139\*\*\*\*9000\s+report_loss\s+挂失\*\*\*\*0014李\*$/,
+like($lines[1], qr/^\d+\s.*\s139\*\*\*\*9000\s+report_loss\s+-\s+挂失\*\*\*\*0014李\*$/,
     'newest first; full-width ID masked; the name in a loss report masked');
 like($lines[2], qr/\sGS \*\*\*\*002X 张\*$/, 'loss report: ID and name masked');
 like($lines[3], qr/\sCX \*\*\*\*002X$/, 'a query: the ID masked');
@@ -240,10 +237,10 @@ like($n1->{at}, qr/^\d+$/, 'times are unix seconds in JSON');
 ($rc, $out, $err) = ctl('outbox');
 is($rc, 0, 'outbox') or diag $err;
 @lines = split /\n/, $out;
-like($lines[0], qr/^ID\s+AT\s+CLASS\s+STATE\s+ATTEMPTS\s+MSISDN\s+REF\s+PARTS\s+LAST_STATUS\s+TEXT$/,
+like($lines[0], qr/^ID\s+AT\s+CLASS\s+STATE\s+ATTEMPTS\s+MSISDN\s+REF\s+PARTS\s+LINKS\s+LAST_STATUS\s+TEXT$/,
     'a header');
 is(scalar @lines, 3, 'both queued notifications');
-like($lines[1], qr/^$id\s.*\snotify\s+queued\s+0\s+138\*\*\*\*8000\s+-\s+-\s+-\s+\Q$want\E$/,
+like($lines[1], qr/^$id\s.*\snotify\s+queued\s+0\s+138\*\*\*\*8000\s+-\s+-\s+-\s+-\s+\Q$want\E$/,
     'oldest first, parts none yet');
 
 # The daemon's work, by hand: one submitted in two parts, one delivered.
@@ -251,17 +248,21 @@ my ($n2) = map { $_->[0] } sql("SELECT max(id) FROM messages WHERE class"
     . " = 'notify'");
 sql("UPDATE messages SET state = 'submitted', attempts = 1, ref = 7 WHERE"
     . " id = $id; INSERT INTO outbox_parts VALUES ($id * 256 + 1, $id, 1,"
-    . " 'a1', 'delivered', 'DELIVRD', 1), ($id * 256 + 2, $id, 2, 'a2',"
-    . " 'submitted', NULL, 1);"
+    . " 'a1', 'delivered', 'DELIVRD', 1, 'mobile'), ($id * 256 + 2, $id, 2,"
+    . " 'a2', 'submitted', NULL, 1, 'mobile');"
     . " UPDATE messages SET state = 'delivered', attempts = 1,"
     . " last_status = 'DELIVRD' WHERE id = $n2");
 $doc = ctl_json('outbox');
 is(scalar @$doc, 1, 'outbox --json: only what is not final');
-is_deeply([@{$doc->[0]}{qw(id state attempts ref parts)}],
-    [$id, 'submitted', 1, 7, { delivered => 1, submitted => 1 }],
-    'with its parts');
+is_deeply([@{$doc->[0]}{qw(id state attempts ref parts links)}],
+    [$id, 'submitted', 1, 7, { delivered => 1, submitted => 1 },
+    'mobile mobile'], 'with its parts and the link of each');
 ($rc, $out) = ctl('outbox');
-like($out, qr/\s7\s+delivered:1 submitted:1\s+-\s/, 'parts in text');
+like($out, qr/\s7\s+delivered:1 submitted:1\s+mobile mobile\s+-\s/,
+    'parts in text');
+$doc = ctl_json(qw(messages --limit 20));
+my ($withparts) = grep { $_->{id} == $id } @$doc;
+is($withparts->{links}, 'mobile mobile', 'messages: the link of each part');
 $doc = ctl_json(qw(outbox --state delivered));
 is_deeply([map { $_->{id} } @$doc], [$n2], '--state delivered');
 is($doc->[0]{last_status}, 'DELIVRD', 'with the last status');

@@ -20,8 +20,6 @@ use Test::More;
 
 binmode STDOUT, ':utf8';
 binmode STDERR, ':utf8';
-binmode Test::More->builder->$_, ':utf8'
-    for qw(output failure_output todo_output);
 
 # ---- the exposition-format checker -------------------------------------------
 
@@ -211,12 +209,12 @@ my $gw = start_gw(dir => $dir, port => $sim->port,
     smpp => { registered_delivery => 1 },
     sections => { http => { listen => "127.0.0.1:$hport",
         token_file => $token_file } });
-ok($sim->wait_type('bind', 10), 'bound');
+ok($sim->wait_type('bind', 60), 'bound');
 
-my $http = HTTP::Tiny->new(timeout => 10);
+my $http = HTTP::Tiny->new(timeout => 60);
 sub get { $http->get("$base$_[0]") }
 
-unless (ok(wait_until(sub { get('/healthz')->{status} == 200 }, 10),
+unless (ok(wait_until(sub { get('/healthz')->{status} == 200 }, 60),
     '/healthz answers, without a token')) {
     diag $gw->log_text;
     done_testing();
@@ -229,7 +227,7 @@ my @texts = (['13800138001', 'BZ'], ['13800138002', 'BZ'],
     ['13800138005', 'CX 11010519491231002X']);
 for my $t (@texts) {
     $sim->send_mo(@$t);
-    ok($sim->wait_event(sub { $_[0]{event} eq 'message' && $_[0]{dst} eq $t->[0] }, 10),
+    ok($sim->wait_event(sub { $_[0]{event} eq 'message' && $_[0]{dst} eq $t->[0] }, 60),
         "the reply to '$t->[1]' arrives");
 }
 
@@ -249,7 +247,7 @@ sub sum_of {
     return $t;
 }
 wait_until(sub { scrape(); (sum_of('smsgwd_receipts_total') // 0) >= 5
-    && defined val('smsgwd_outbox_depth{}') && val('smsgwd_outbox_depth{}') == 0 }, 5);
+    && defined val('smsgwd_outbox_depth{}') && val('smsgwd_outbox_depth{}') == 0 }, 60);
 
 is($r->{status}, 200, 'GET /metrics without a token: 200');
 like($r->{headers}{'content-type'} // '', qr{^text/plain; version=0\.0\.4(;|$)},
@@ -328,29 +326,38 @@ sub health {
 my ($h, $hb) = health();
 is($h->{status}, 200, '/healthz: 200');
 is($h->{headers}{'content-type'}, 'application/json', 'JSON');
-is_deeply($hb, { status => 'ok', store => 'ok', smpp => 'bound' },
-    'status ok, store ok, smpp bound');
+is($hb->{status}, 'ok', 'status ok');
+is($hb->{store}, 'ok', 'store ok');
+is($hb->{smpp}, 'bound', 'smpp bound');
+is(scalar @{$hb->{links} // []}, 1, 'one link listed');
+is($hb->{links}[0]{name}, 'default', 'the [smpp] link is "default"');
+is($hb->{links}[0]{state}, 'bound', 'and bound');
+cmp_ok($hb->{links}[0]{bound_at}, '>', 0, 'with the time it bound');
 $r = $http->request('DELETE', "$base/healthz");
 is($r->{status}, 405, 'DELETE /healthz: 405');
 $r = $http->request('GET', "$base/v1/cases/X1");
 is($r->{status}, 401, '/v1 still needs the token');
 
-# The carrier goes away: still healthy (the store works), but unbound.
-ok(defined $sim->stop('TERM', 10), 'smsc-sim stops');
-ok(wait_until(sub { ((health())[1]{smpp} // '') eq 'unbound' }, 10),
+# The carrier goes away: the store works, but no link is bound, so the
+# gateway is not healthy (503) and says why.
+ok(defined $sim->stop('TERM', 60), 'smsc-sim stops');
+ok(wait_until(sub { ((health())[1]{smpp} // '') eq 'unbound' }, 60),
     '/healthz says unbound once smsc-sim is gone');
 ($h, $hb) = health();
-is($h->{status}, 200, 'still 200: the store answers');
+is($h->{status}, 503, '503: no link bound');
+is($hb->{status}, 'unbound', 'status unbound');
 is($hb->{store}, 'ok', 'store ok');
+ok(wait_until(sub { ((health())[1]{links}[0]{state} // '') ne 'bound' }, 60),
+    'the link is listed as not bound');
 scrape();
 is(val('smsgwd_smpp_bound{}'), 0, 'smpp_bound 0');
-ok(wait_until(sub { scrape(); (val('smsgwd_reconnects_total{}') // 0) >= 1 }, 10),
+ok(wait_until(sub { scrape(); (val('smsgwd_reconnects_total{}') // 0) >= 1 }, 60),
     'reconnects_total counts the attempts to get back');
 is_deeply($errs, [], 'and /metrics is still well-formed');
 
 unlike($gw->log_text, qr/\Q$token\E/, 'no token in the log');
 unlike($gw->log_text, qr{path=/(metrics|healthz) status=200},
     'scrapes and health checks are not logged at info level');
-is($gw->stop('TERM', 15), 0, 'smsgwd stops cleanly');
+is($gw->stop('TERM', 60), 0, 'smsgwd stops cleanly');
 
 done_testing();

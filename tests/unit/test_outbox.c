@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "daemon/log.h"
 #include "daemon/metrics.h"
@@ -169,6 +170,9 @@ send_msg(struct fx *fx, enum outbox_class cls, const char *text)
 	return id;
 }
 
+/* The link the tests' parts go on and their receipts come from. */
+static const char *link_name = "mobile";
+
 /* A delivery receipt, committed as the gateway does. */
 static void
 receipt(struct fx *fx, const char *smsc_id, enum dlr_state state)
@@ -180,7 +184,7 @@ receipt(struct fx *fx, const char *smsc_id, enum dlr_state state)
 	snprintf(d.id, sizeof(d.id), "%s", smsc_id);
 	d.state = state;
 	assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
-	assert_int_equal(outbox_receipt(fx->ob, &d), 0);
+	assert_int_equal(outbox_receipt(fx->ob, link_name, &d), 0);
 	assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
 }
 
@@ -218,8 +222,8 @@ answer_seg(struct fx *fx, struct outq_seg *seg, uint32_t status,
 	assert_non_null(seg);
 	outq_seg_ref(seg, id, part);
 	assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
-	assert_int_equal(outbox_part_done(fx->ob, *id, *part, status,
-	    smsc_id), 0);
+	assert_int_equal(outbox_part_done(fx->ob, link_name, *id, *part,
+	    status, smsc_id), 0);
 	outq_done(fx->q, seg, status, smsc_id, 0);
 	assert_int_equal(outbox_sync_mark(fx->ob, 0), 0);
 	assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
@@ -318,7 +322,7 @@ test_restart_sends_what_was_not_accepted(void **state)
 		snprintf(d.id, sizeof(d.id), "1");
 		d.state = DLR_DELIVERED;
 		assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
-		assert_int_equal(outbox_receipt(fx->ob, &d), 0);
+		assert_int_equal(outbox_receipt(fx->ob, link_name, &d), 0);
 		assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
 	}
 	snprintf(sql, sizeof(sql), "SELECT group_concat(state, ' ') FROM"
@@ -731,10 +735,115 @@ test_restart_after_early_receipt(void **state)
 	}
 }
 
+/* Two carriers hand out the same SMSC id: a receipt updates the part of
+ * the link it came on, never the other's; a part from before links had
+ * names matches any link. */
+static void
+test_receipt_matched_by_link(void **state)
+{
+	struct fx *fx = *state;
+	char err[256], sql[200];
+	int64_t r1, r2;
+	uint64_t id;
+	int part;
+
+	r1 = add_reply(fx, "first");
+	r2 = add_reply(fx, "second");
+	assert_int_equal(outbox_reply(fx->ob, (uint64_t)r1, &src, &dst,
+	    "first", err, sizeof(err)), 0);
+	assert_int_equal(outbox_reply(fx->ob, (uint64_t)r2, &src, &dst,
+	    "second", err, sizeof(err)), 0);
+	link_name = "mobile";
+	answer(fx, ESME_OK, "77", &id, &part);
+	assert_int_equal(id, (uint64_t)r1);
+	link_name = "unicom";
+	answer(fx, ESME_OK, "77", &id, &part);
+	assert_int_equal(id, (uint64_t)r2);
+	snprintf(sql, sizeof(sql), "SELECT group_concat(link, ' ') FROM"
+	    " (SELECT link FROM outbox_parts WHERE msg_id IN (%lld, %lld)"
+	    " ORDER BY id)", (long long)r1, (long long)r2);
+	assert_string_equal(q1(fx, sql), "mobile unicom");
+
+	/* unicom's receipt: the second message, the first untouched. */
+	receipt(fx, "77", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r1, 0), "submitted");
+	assert_string_equal(row_state(fx, r2, 0), "delivered");
+	/* telecom never had it. */
+	link_name = "telecom";
+	receipt(fx, "77", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r1, 0), "submitted");
+	link_name = "mobile";
+	receipt(fx, "77", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r1, 0), "delivered");
+
+	/* A part recorded before schema 6 (no link) matches any. */
+	snprintf(sql, sizeof(sql), "UPDATE outbox_parts SET link = NULL,"
+	    " state = 'submitted' WHERE msg_id = %lld; UPDATE messages SET"
+	    " state = 'submitted' WHERE id = %lld", (long long)r1,
+	    (long long)r1);
+	assert_int_equal(sqlite3_exec(store_db(fx->st), sql, NULL, NULL,
+	    NULL), SQLITE_OK);
+	link_name = "broadnet";
+	receipt(fx, "77", DLR_DELIVERED);
+	assert_string_equal(row_state(fx, r1, 0), "delivered");
+	link_name = "mobile";
+}
+
+static int
+slot_of(void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "unicom") == 0 ? 2 : -1;
+}
+
+/* A long reply whose first part one link accepted before a crash: the
+ * restart sends the rest on that link, whichever link the queue would
+ * choose for a new message. */
+static void
+test_restart_resumes_on_its_link(void **state)
+{
+	struct fx *fx = *state;
+	struct outbox_cfg cfg = { .source = &src, .country_code = "86",
+	    .retry_undelivered = 0, .validity_h = 48,
+	    .notify_in_memory = 100, .link_slot = slot_of };
+	char err[256], text[400];
+	int64_t r;
+	uint64_t id;
+	int part;
+
+	memset(text, 'a', 300);
+	text[300] = '\0';
+	r = add_reply(fx, text);
+	assert_int_equal(outbox_reply(fx->ob, (uint64_t)r, &src, &dst, text,
+	    err, sizeof(err)), 0);
+	link_name = "unicom";
+	answer(fx, ESME_OK, "p1", &id, &part);
+	assert_int_equal(part, 1);
+	crash(fx);
+
+	fx->st = store_open(fx->path, err, sizeof(err));
+	assert_non_null(fx->st);
+	fx->q = outq_new(SEG_UDH, 1, on_final, fx);
+	assert_non_null(fx->q);
+	outq_link_available(fx->q, 2, 1);
+	fx->ob = outbox_new(fx->st, fx->q, &cfg);
+	assert_non_null(fx->ob);
+	assert_int_equal(outbox_fill(fx->ob, 1), 1);
+	assert_null(outq_next_on(fx->q, 0, 0));
+	answer_seg(fx, outq_next_on(fx->q, 2, 0), ESME_OK, "p2", &id, &part);
+	assert_int_equal(part, 2);
+	assert_int_equal(fx->finals, 1);
+	link_name = "mobile";
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_receipt_matched_by_link,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_resumes_on_its_link,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_reply_accepted_writes_no_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(

@@ -19,6 +19,9 @@
 #include <sqlite3.h>
 
 #include "daemon/store.h"
+
+/* outbox_parts' columns before schema 6 added link. */
+#define OLD_COLS " (id, msg_id, part, smsc_id, state, status, at) "
 #include "tests/unit/testutil.h"
 
 struct fx {
@@ -151,9 +154,9 @@ test_open_creates_v5(void **state)
 	struct fx *fx = *state;
 	sqlite3 *db = store_db(fx->st);
 
-	assert_int_equal(STORE_SCHEMA_VERSION, 5);
-	assert_int_equal(store_schema_version(fx->st), 5);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "5");
+	assert_int_equal(STORE_SCHEMA_VERSION, 6);
+	assert_int_equal(store_schema_version(fx->st), 6);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "6");
 	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('cases', 'loss_reports',"
 	    " 'messages', 'optouts', 'outbox_parts', 'outbox_mark')"), "6");
@@ -315,9 +318,14 @@ test_outbox_scan_plan(void **state)
 	    " KEY (rowid>? AND rowid<?)\n");
 	/* The SMSC-id lookup needs no sort for its "newest first", nor the
 	 * table: the index holds the row id. */
-	plan_of(db, "SELECT id >> 8, id & 255 FROM outbox_parts", all,
-	    sizeof(all));
+	plan_of(db, "SELECT id >> 8, id & 255 FROM outbox_parts WHERE smsc_id"
+	    " = lower(?1) ORDER", all, sizeof(all));
 	assert_string_equal(all, "SEARCH outbox_parts USING COVERING INDEX"
+	    " outbox_parts_smsc_id (smsc_id=?)\n");
+	/* On one link: the same seek, the link read from the row. */
+	plan_of(db, "SELECT id >> 8, id & 255 FROM outbox_parts WHERE smsc_id"
+	    " = lower(?1) AND", all, sizeof(all));
+	assert_string_equal(all, "SEARCH outbox_parts USING INDEX"
 	    " outbox_parts_smsc_id (smsc_id=?)\n");
 }
 
@@ -660,8 +668,8 @@ test_migration_v1(void **state)
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
 	assert_non_null(fx->st);
 	db = store_db(fx->st);
-	assert_int_equal(store_schema_version(fx->st), 5);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "5");
+	assert_int_equal(store_schema_version(fx->st), 6);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "6");
 
 	assert_int_equal(store_case_by_receipt(fx->st, "OLD1", &c), 1);
 	assert_string_equal(c.name, "李四");
@@ -775,8 +783,8 @@ test_migration_v2_to_v5(void **state)
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
 	assert_non_null(fx->st);
 	db = store_db(fx->st);
-	assert_int_equal(store_schema_version(fx->st), 5);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "5");
+	assert_int_equal(store_schema_version(fx->st), 6);
+	assert_string_equal(query1(db, "PRAGMA user_version"), "6");
 	/* Every row written before is finished: the mark starts past them. */
 	assert_int_equal(store_outbox_mark(fx->st), 6);
 	/* Every row kept as it was; ref is new and NULL everywhere. */
@@ -817,7 +825,7 @@ test_migration_v2_to_v5(void **state)
 	assert_int_equal(part, 1);
 	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET ref = 70000"
 	    " WHERE id = 4", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts" OLD_COLS "VALUES"
 	    " (4 * 256 + 2, 4, 2, 'x', 'queued', NULL, 1)", NULL, NULL, NULL),
 	    SQLITE_CONSTRAINT_CHECK);
 	/* An old log row cannot be made an outbox row by the outbox calls. */
@@ -863,7 +871,7 @@ check_rules(sqlite3 *db)
 		"INSERT INTO messages (direction, at, msisdn, text, state,"
 		" class) VALUES ('out', 1, '1', 'x', 'queued', 'reply')",
 		"UPDATE messages SET state = 'submitted' WHERE id = 1",
-		"INSERT INTO outbox_parts VALUES (257, 1, 1, 'a', 'submitted',"
+		"INSERT INTO outbox_parts" OLD_COLS "VALUES (257, 1, 1, 'a', 'submitted',"
 		" NULL, 1)",
 		"UPDATE outbox_parts SET state = 'delivered' WHERE msg_id = 1",
 		"INSERT INTO cases (receipt_no, id_number, name, msisdn, status,"
@@ -896,7 +904,7 @@ check_rules(sqlite3 *db)
 		    SQLITE_OK);
 	}
 	for (size_t i = 0; i < 4; i++) {
-		snprintf(sql, sizeof(sql), "INSERT INTO outbox_parts VALUES"
+		snprintf(sql, sizeof(sql), "INSERT INTO outbox_parts" OLD_COLS "VALUES"
 		    " (900 * 256 + %zu, 900, %zu, 'x', '%s', NULL, 1)", i + 1,
 		    i + 1, part_states[i]);
 		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
@@ -922,20 +930,20 @@ check_rules(sqlite3 *db)
 	    " WHERE id = 900", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE messages SET state = 'Queued'"
 	    " WHERE id = 900", NULL, NULL, NULL), SQLITE_CONSTRAINT_CHECK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts" OLD_COLS "VALUES"
 	    " (900 * 256 + 9, 900, 9, 'x', 'queued', NULL, 1)", NULL, NULL,
 	    NULL), SQLITE_CONSTRAINT_CHECK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts" OLD_COLS "VALUES"
 	    " (900 * 256 + 9, 900, 9, 'x', NULL, NULL, 1)", NULL, NULL, NULL),
 	    SQLITE_CONSTRAINT_NOTNULL);
 	/* The key is msg_id * 256 + part, and a part is 1..255. */
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts" OLD_COLS "VALUES"
 	    " (900 * 256 + 8, 900, 9, 'x', 'submitted', NULL, 1)", NULL, NULL,
 	    NULL), SQLITE_CONSTRAINT_CHECK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts" OLD_COLS "VALUES"
 	    " (901 * 256, 900, 256, 'x', 'submitted', NULL, 1)", NULL, NULL,
 	    NULL), SQLITE_CONSTRAINT_CHECK);
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts VALUES"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox_parts" OLD_COLS "VALUES"
 	    " (900 * 256, 900, 0, 'x', 'submitted', NULL, 1)", NULL, NULL,
 	    NULL), SQLITE_CONSTRAINT_CHECK);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO cases (receipt_no,"
@@ -1009,10 +1017,12 @@ test_migration_v4_refuses_unknown_text(void **state)
 }
 
 /*
- * Turns a schema-5 file back into schema 4 as released: outbox_parts keyed
- * (msg_id, part) WITHOUT ROWID, the (state, id) outbox index, no mark.
+ * Turns a fresh file back into schema 4 as released: outbox_parts keyed
+ * (msg_id, part) WITHOUT ROWID, the (state, id) outbox index, no mark, no
+ * links (schema 6).
  */
 static const char v4_back[] =
+    "DROP TABLE links;\n"
     "DROP TABLE outbox_mark;\n"
     "DROP TABLE outbox_parts;\n"
     "CREATE TABLE outbox_parts (\n"
@@ -1067,9 +1077,11 @@ test_migration_v4_to_v5(void **state)
 	sqlite3_close(db);
 
 	fx->st = store_open(fx->path, fx->err, sizeof(fx->err));
+	if (fx->st == NULL)
+		print_error("store_open: %s\n", fx->err);
 	assert_non_null(fx->st);
 	db = store_db(fx->st);
-	assert_string_equal(query1(db, "PRAGMA user_version"), "5");
+	assert_string_equal(query1(db, "PRAGMA user_version"), "6");
 	assert_string_equal(query1(db, "SELECT group_concat(id || ':' ||"
 	    " msg_id || ':' || part || ':' || smsc_id || ':' || state || ':' ||"
 	    " coalesce(status, '-') || ':' || at, ' ') FROM outbox_parts"),
@@ -1078,6 +1090,13 @@ test_migration_v4_to_v5(void **state)
 	assert_int_equal(store_outbox_mark(fx->st), 4);
 	assert_string_equal(query1(db, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE name IN ('messages_outbox', 'outbox_parts_v5')"), "0");
+	/* 5 -> 6: the old parts have no link, and match a receipt from
+	 * any link. */
+	assert_string_equal(query1(db, "SELECT count(*) FROM outbox_parts"
+	    " WHERE link IS NULL"), "3");
+	assert_int_equal(store_outbox_by_link_id(fx->st, "mobile", "C1", &msg,
+	    &part), 1);
+	assert_int_equal(msg, 3);
 	assert_int_equal(store_outbox_part_states(fx->st, 1, states, 3), 0);
 	assert_int_equal(states[0], OB_DELIVERED);
 	assert_int_equal(states[1], OB_SUBMITTED);
@@ -1152,7 +1171,7 @@ test_newer_version_refused(void **state)
 
 	assert_null(store_open(fx->path, fx->err, sizeof(fx->err)));
 	assert_non_null(strstr(fx->err, "smsgwd.db: database schema version 99"
-	    " is newer than this program's 5"));
+	    " is newer than this program's 6"));
 
 	/* Refused without touching it: not even switched to WAL. */
 	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
@@ -1189,7 +1208,7 @@ test_in_memory(void **state)
 
 	(void)state;
 	assert_non_null(st = store_open(":memory:", err, sizeof(err)));
-	assert_int_equal(store_schema_version(st), 5);
+	assert_int_equal(store_schema_version(st), 6);
 	assert_int_equal(store_case_upsert(st, &c, err, sizeof(err)), 0);
 	assert_int_equal(store_case_by_receipt(st, "MEM", &got), 1);
 	store_close(st);
@@ -1782,6 +1801,45 @@ test_data_version(void **state)
 	store_close(b);
 }
 
+/* The links table: one row a (node, link), replaced; a node's rows
+ * cleared at start. */
+static void
+test_link_rows(void **state)
+{
+	struct fx *fx = *state;
+	struct link_row r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "mobile");
+	snprintf(r.state, sizeof(r.state), "bound");
+	snprintf(r.bind, sizeof(r.bind), "transceiver");
+	snprintf(r.host, sizeof(r.host), "127.0.0.1:2775");
+	r.window = 10;
+	r.in_flight = 3;
+	r.rate = 290;
+	r.queued = 7;
+	r.bound_at = 100;
+	r.updated_at = 200;
+	assert_int_equal(store_link_put(fx->st, &r, fx->err,
+	    sizeof(fx->err)), 0);
+	r.in_flight = 4;
+	snprintf(r.last_error, sizeof(r.last_error), "bind refused");
+	r.bound_at = 0;
+	assert_int_equal(store_link_put(fx->st, &r, fx->err,
+	    sizeof(fx->err)), 0);
+	snprintf(r.name, sizeof(r.name), "unicom");
+	assert_int_equal(store_link_put(fx->st, &r, fx->err,
+	    sizeof(fx->err)), 0);
+	assert_string_equal(query1(store_db(fx->st), "SELECT group_concat("
+	    "name || ':' || in_flight || ':' || rate || ':' || coalesce("
+	    "bound_at, '-') || ':' || last_error, ' ') FROM links"),
+	    "mobile:4:290:-:bind refused unicom:4:290:-:bind refused");
+	assert_int_equal(store_link_clear(fx->st, "", fx->err,
+	    sizeof(fx->err)), 0);
+	assert_string_equal(query1(store_db(fx->st), "SELECT count(*) FROM"
+	    " links"), "0");
+}
+
 int
 main(void)
 {
@@ -1830,6 +1888,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unopenable, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup_open,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_link_rows, setup_open,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_scan_plan,
 		    setup_open, teardown),

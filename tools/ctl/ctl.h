@@ -31,6 +31,7 @@ int ctl_stats(struct ctl *ctl, int argc, char **argv);
 int ctl_optout_add(struct ctl *ctl, int argc, char **argv);
 int ctl_optout_remove(struct ctl *ctl, int argc, char **argv);
 int ctl_optout_list(struct ctl *ctl, int argc, char **argv);
+int ctl_links(struct ctl *ctl, int argc, char **argv);
 
 /* The database named by the config; NULL after printing why. */
 struct store *ctl_store(struct ctl *ctl);

@@ -15,6 +15,11 @@
 #include "tools/ctl/ctl.h"
 
 #define DEFAULT_LIMIT 20
+/* The link of each part the SMSC accepted, in part order ("-": before
+ * links had names); NULL for a message with no part accepted. */
+#define PART_LINKS "(SELECT group_concat(coalesce(link, '-'), ' ') FROM" \
+	" (SELECT link FROM outbox_parts WHERE id BETWEEN messages.id * 256" \
+	" AND messages.id * 256 + 255 ORDER BY id))"
 #define MAX_LIMIT     10000000L
 
 static int
@@ -117,8 +122,8 @@ ctl_messages(struct ctl *ctl, int argc, char **argv)
 	 * until enough rows match.
 	 */
 	if (sqlite3_prepare_v2(store_db(st), "SELECT id, at, direction, class,"
-	    " state, msisdn, intent, text FROM messages ORDER BY id DESC"
-	    " LIMIT ?1", -1, &s, NULL) != SQLITE_OK)
+	    " state, msisdn, intent, text, " PART_LINKS " FROM messages"
+	    " ORDER BY id DESC LIMIT ?1", -1, &s, NULL) != SQLITE_OK)
 		return db_fail(st, "messages");
 	sqlite3_bind_int64(s, 1, msisdn != NULL ? -1 : limit);
 	if ((doc = json_array()) == NULL)
@@ -146,6 +151,7 @@ ctl_messages(struct ctl *ctl, int argc, char **argv)
 		put(row, "state", ctl_jstr(col_text(s, 4)), &oom);
 		put(row, "msisdn", msisdn_of(s, 5, cc, reveal), &oom);
 		put(row, "intent", ctl_jstr(intent), &oom);
+		put(row, "links", ctl_jstr(col_text(s, 8)), &oom);
 		put(row, "text", text_of(s, 7, loss, reveal), &oom);
 		n++;
 	}
@@ -216,10 +222,11 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 	 * the daemon's hot path does not maintain one). */
 	if (sqlite3_prepare_v2(store_db(st), state == -1 ?
 	    "SELECT id, at, class, state, attempts, msisdn, ref, last_status,"
-	    " text FROM messages WHERE state IN ('queued', 'submitted')"
-	    " ORDER BY id LIMIT ?1" :
+	    " text, " PART_LINKS " FROM messages WHERE state IN ('queued',"
+	    " 'submitted') ORDER BY id LIMIT ?1" :
 	    "SELECT id, at, class, state, attempts, msisdn, ref, last_status,"
-	    " text FROM messages WHERE state = ?2 ORDER BY id LIMIT ?1", -1,
+	    " text, " PART_LINKS " FROM messages WHERE state = ?2 ORDER BY id"
+	    " LIMIT ?1", -1,
 	    &s, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(store_db(st), "SELECT state, count(*) FROM"
 	    " outbox_parts WHERE id BETWEEN ?1 * 256 AND ?1 * 256 + 255"
@@ -255,6 +262,7 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 		    json_null() : json_integer(sqlite3_column_int(s, 6)),
 		    &oom);
 		put(row, "parts", parts_of(p, id), &oom);
+		put(row, "links", ctl_jstr(col_text(s, 9)), &oom);
 		put(row, "last_status", ctl_jstr(col_text(s, 7)), &oom);
 		put(row, "text", text_of(s, 8, 0, reveal), &oom);
 	}

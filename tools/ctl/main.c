@@ -38,6 +38,10 @@ static const struct command {
 	{ "outbox", "[--state S] [--limit N] [--reveal] [--json]",
 	  "outgoing messages not yet final (queued, submitted), or in state S",
 	  ctl_outbox },
+	{ "links", "[--json]",
+	  "each carrier link: state, bind, window in use, learned rate, "
+	  "messages queued for it, last error, time bound",
+	  ctl_links },
 	{ "stats", "[--json]",
 	  "counts of cases, outbox states, messages, loss reports, opt-outs",
 	  ctl_stats },

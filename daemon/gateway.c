@@ -222,7 +222,7 @@ link_row_put(struct gateway *g, const struct carrier *c)
 	r.window = c->cfg.window;
 	r.in_flight = c->tx != NULL ? smpp_link_outstanding(c->tx) : 0;
 	r.max_tps = c->cfg.max_tps;
-	r.rate = 0;
+	r.rate = c->tx != NULL ? smpp_link_rate(c->tx) : 0;
 	r.queued = (int64_t)outq_waiting_on(g->outq, c->idx);
 	snprintf(r.last_error, sizeof(r.last_error), "%s", c->last_error);
 	r.bound_at = (int64_t)c->bound_at;
@@ -261,6 +261,9 @@ link_gauges(struct gateway *g)
 			continue;
 		metrics_set_label(M_LINK_QUEUE, c->cfg.name,
 		    (int64_t)outq_waiting_on(g->outq, i));
+		if (c->tx != NULL)
+			metrics_set_label(M_LINK_RATE, c->cfg.name,
+			    smpp_link_rate(c->tx));
 	}
 }
 

@@ -26,7 +26,7 @@
 #include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
-#include "daemon/tbucket.h"
+#include "daemon/rate.h"
 
 enum link_state {
 	ST_IDLE,          /* created, not started */
@@ -48,8 +48,6 @@ static const char *const state_names[] = {
 #define OUT_HIGH_WATER   (1u << 20)
 #define OUT_LOW_WATER    (256u << 10)
 /* Throttle pause: first, and the cap it doubles up to. */
-#define THROTTLE_FIRST_MS 100
-#define THROTTLE_MAX_MS   5000
 /* Bound this long before a drop: the next reconnect starts from min. */
 #define STABLE_BIND_MS    10000
 #define ENCODE_BUF        4096
@@ -79,7 +77,7 @@ struct smpp_link {
 	uint64_t             timer_at;     /* 0 = not armed */
 	struct event        *reconnect;
 	struct backoff       backoff;
-	struct tbucket       bucket;
+	struct rate          rate;       /* max_tps and the learned rate */
 	uint32_t             next_seq;
 
 	struct slot         *win;
@@ -94,8 +92,6 @@ struct smpp_link {
 	uint64_t             last_resp;    /* last response to our request */
 	uint64_t             bound_at;
 	uint64_t             drain_deadline;
-	uint64_t             throttle_until;
-	uint32_t             throttle_ms;
 	int                  read_paused;
 };
 
@@ -219,19 +215,17 @@ on_submit_resp(struct smpp_link *l, const struct pdu *p)
 	cookie = s->cookie;
 	s->used = 0;
 	l->outstanding--;
+	/* The carrier's answers teach the link its real rate: a throttle
+	 * cuts it (once per burst of answers), acceptances raise it. */
 	if (p->command_status == ESME_THROTTLED ||
 	    p->command_status == ESME_MSGQFUL) {
-		l->throttle_ms = l->throttle_ms == 0 ? THROTTLE_FIRST_MS :
-		    l->throttle_ms * 2 > THROTTLE_MAX_MS ? THROTTLE_MAX_MS :
-		    l->throttle_ms * 2;
-		l->throttle_until = clock_ms() + l->throttle_ms;
 		metrics_add(M_THROTTLED, NULL, 1);
-		log_info("smpp link=%s throttled status=%s pause_ms=%u",
-		    l->name, pdu_status_name(p->command_status),
-		    l->throttle_ms);
-		arm(l, l->throttle_until);
+		if (rate_throttled(&l->rate, clock_now_us()))
+			log_info("smpp link=%s throttled status=%s: rate now "
+			    "%u/s", l->name, pdu_status_name(p->command_status),
+			    rate_current(&l->rate));
 	} else if (p->command_status == ESME_OK) {
-		l->throttle_ms = 0;
+		rate_accepted(&l->rate, clock_now_us());
 	}
 	l->cb.on_submit_done(l->arg, cookie, p->command_status,
 	    p->command_status == ESME_OK ? p->message_id : NULL);
@@ -574,10 +568,6 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 			if (l->drain_deadline < next)
 				next = l->drain_deadline;
 		}
-		if (l->throttle_until != 0 && now >= l->throttle_until)
-			l->throttle_until = 0;
-		else if (l->throttle_until != 0 && l->throttle_until < next)
-			next = l->throttle_until;
 		maybe_ready(l);
 		break;
 	default:
@@ -682,10 +672,9 @@ enter_state(struct smpp_link *l, enum link_state next)
 		send_bind(l);
 		break;
 	case ST_BOUND:
+		/* The learned rate outlives the session: it is the
+		 * carrier's. */
 		l->bound_at = l->last_resp = clock_ms();
-		l->throttle_until = 0;
-		l->throttle_ms = 0;
-		tbucket_init(&l->bucket, (uint32_t)l->cfg.max_tps, clock_us());
 		arm(l, l->last_resp + (uint64_t)l->cfg.enquire_link_s * 1000);
 		log_info("smpp link=%s bound system_id=%s host=%s port=%d",
 		    l->name, l->system_id, l->host, l->cfg.port);
@@ -772,6 +761,7 @@ smpp_link_new(struct event_base *base, const struct smpp_link_cfg *cfg,
 		return NULL;
 	l->base = base;
 	l->cfg = *cfg;
+	rate_init(&l->rate, (uint32_t)cfg->max_tps, clock_us());
 	snprintf(l->name, sizeof(l->name), "%s", cfg->name);
 	snprintf(l->host, sizeof(l->host), "%s", cfg->host);
 	snprintf(l->system_id, sizeof(l->system_id), "%s", cfg->system_id);
@@ -866,12 +856,8 @@ smpp_link_can_submit(struct smpp_link *l)
 		l->want_ready = 1;
 		return 0;
 	}
-	if (l->throttle_until != 0) {
-		l->want_ready = 1;
-		arm(l, l->throttle_until);
-		return 0;
-	}
-	if ((wait = tbucket_wait_us(&l->bucket, clock_now_us())) > 0) {
+	/* The wait includes a pause after a throttle. */
+	if ((wait = rate_wait_us(&l->rate, clock_now_us())) > 0) {
 		l->want_ready = 1;
 		arm(l, clock_now_ms() + (wait + 999) / 1000);
 		return 0;
@@ -911,7 +897,7 @@ smpp_link_submit(struct smpp_link *l, struct pdu *p, void *cookie,
 		snprintf(err, errlen, "write failed");
 		return -1;
 	}
-	(void)tbucket_take(&l->bucket, clock_now_us());
+	(void)rate_take(&l->rate, clock_now_us());
 	s->used = 1;
 	s->seq = p->sequence;
 	s->cookie = cookie;
@@ -951,9 +937,15 @@ smpp_link_set_limits(struct smpp_link *l, int window, int max_tps)
 	l->cfg.window = window;
 	if (l->cfg.max_tps != max_tps) {
 		l->cfg.max_tps = max_tps;
-		tbucket_init(&l->bucket, (uint32_t)max_tps, clock_us());
+		rate_set_max(&l->rate, (uint32_t)max_tps, clock_us());
 	}
 	maybe_ready(l);
+}
+
+uint32_t
+smpp_link_rate(const struct smpp_link *l)
+{
+	return rate_current(&l->rate);
 }
 
 int

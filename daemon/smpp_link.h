@@ -93,6 +93,9 @@ void smpp_link_ack(struct smpp_link *l, uint64_t token, uint32_t status);
 /* Changes window and max_tps live (reload). */
 void smpp_link_set_limits(struct smpp_link *l, int window, int max_tps);
 
+/* The send rate in force (submits/s): the rate learned from throttling or
+ * max_tps, whichever is lower; 0 = no limit. */
+uint32_t smpp_link_rate(const struct smpp_link *l);
 int smpp_link_is_bound(const struct smpp_link *l);
 int smpp_link_outstanding(const struct smpp_link *l);
 const char *smpp_link_state(const struct smpp_link *l);

@@ -34,7 +34,7 @@ LDLIBS    = $(PKG_LIBS) -lm
 
 PROTO_SRC   := $(wildcard proto/*.c)
 PARSERS_SRC := $(wildcard parsers/*.c)
-DAEMON_SRC  := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+DAEMON_SRC  := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/*/*.c))
 SIM_SRC     := $(wildcard tools/sim/*.c)
 CTL_SRC     := $(wildcard tools/ctl/*.c)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)

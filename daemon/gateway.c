@@ -21,15 +21,14 @@
 #include "daemon/conf.h"
 #include "daemon/http.h"
 #include "daemon/inbound.h"
-#include "daemon/inifile.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/outbox.h"
 #include "daemon/outq.h"
 #include "daemon/privacy.h"
-#include "daemon/route.h"
 #include "daemon/service.h"
-#include "daemon/smpp_link.h"
+#include "daemon/link/links.h"
+#include "daemon/link/smpp.h"
 #include "daemon/store.h"
 #include "proto/reasm.h"
 
@@ -44,24 +43,7 @@
 #define NOTIFY_IN_MEMORY 2000
 /* How often to look for rows other processes added, and quiet hours. */
 #define POLL_MS          500
-/* How often each link's row in the links table is refreshed. */
-#define LINKS_WRITE_S    5
 #define QUIET_CHECK_S    20
-
-/* One carrier link: an [smsc NAME] section (or [smpp], "default"): a
- * transceiver, or a transmitter + receiver pair. */
-struct carrier {
-	struct gateway   *g;
-	int               idx;        /* slot: outq link, routes, reply link */
-	struct conf_smpp  cfg;
-	struct smpp_link *tx, *rx;    /* the same link for a transceiver */
-	struct pdu_addr   src;        /* our short code on this carrier */
-	struct event     *failover;   /* failover_s after the link went down */
-	int               running;    /* smpp_links not stopped yet */
-	int               removed;    /* reload took it out: draining */
-	time_t            bound_at;   /* 0 while not bound */
-	char              last_error[96];
-};
 
 /* One deliver_sm waiting for its batch to commit. */
 struct pending {
@@ -78,11 +60,7 @@ struct pending {
 
 struct gateway {
 	struct event_base *base;
-	struct carrier    *link[CONF_MAX_LINKS];   /* NULL: free slot */
-	struct route_table *routes;
-	int                failover_s;
-	int                reply_link; /* the link of the text being answered */
-	int                response_timeout_s;     /* the longest of any link */
+	struct links      *links;
 	struct reasm      *reasm;
 	struct event      *reasm_timer;
 	struct outq       *outq;
@@ -102,11 +80,9 @@ struct gateway {
 	int                batch_failed;
 	struct event      *stop_timer;
 	int                stopping;
-	int                running;    /* links not stopped yet */
 	/* Backpressure: texts refused while too many replies wait. */
 	int                reply_backlog;
 	int                refusing;
-	unsigned           polls;
 	unsigned long      refused;    /* texts refused this time */
 };
 
@@ -165,9 +141,12 @@ pump(struct gateway *g)
 {
 	uint64_t wait, now_us = 0;
 
-	for (int i = 0; i < CONF_MAX_LINKS; i++)
-		if (g->link[i] != NULL && g->link[i]->tx != NULL)
-			(void)pump_link(g, g->link[i], &now_us);
+	for (int i = 0; i < CONF_MAX_LINKS; i++) {
+		struct carrier *c = links_at(g->links, i);
+
+		if (c != NULL && c->tx != NULL)
+			(void)pump_link(g, c, &now_us);
+	}
 	metrics_set(M_OUTBOX_DEPTH, (int64_t)(outq_waiting(g->outq) +
 	    outq_inflight(g->outq)));
 	(void)backpressure(g);
@@ -203,70 +182,6 @@ fill(struct gateway *g, int startup)
 	commit_idle(g);
 }
 
-/* One link's row in the store's links table (smsgwctl links, /healthz),
- * inside the turn's transaction. */
-static void
-link_row_put(struct gateway *g, const struct carrier *c)
-{
-	struct link_row r;
-	char err[256];
-
-	memset(&r, 0, sizeof(r));
-	snprintf(r.name, sizeof(r.name), "%s", c->cfg.name);
-	snprintf(r.state, sizeof(r.state), "%s", c->removed ? "draining" :
-	    !c->cfg.enabled ? "disabled" : c->bound_at != 0 ? "bound" :
-	    c->tx != NULL ? smpp_link_state(c->tx) : "idle");
-	snprintf(r.bind, sizeof(r.bind), "%s",
-	    c->cfg.bind == CONF_BIND_PAIR ? "pair" : "transceiver");
-	snprintf(r.host, sizeof(r.host), "%s:%d", c->cfg.host, c->cfg.port);
-	r.window = c->cfg.window;
-	r.in_flight = c->tx != NULL ? smpp_link_outstanding(c->tx) : 0;
-	r.max_tps = c->cfg.max_tps;
-	r.rate = c->tx != NULL ? smpp_link_rate(c->tx) : 0;
-	r.queued = (int64_t)outq_waiting_on(g->outq, c->idx);
-	snprintf(r.last_error, sizeof(r.last_error), "%s", c->last_error);
-	r.bound_at = (int64_t)c->bound_at;
-	r.updated_at = (int64_t)time(NULL);
-	if (txn(g) == -1 || store_link_put(g->store, &r, err, sizeof(err)) ==
-	    -1)
-		log_warn("links: link=%s state not stored: %s", c->cfg.name,
-		    err);
-}
-
-/* Every link's row, the table cleared first (start, reload). */
-static void
-links_rewrite(struct gateway *g)
-{
-	char err[256];
-
-	if (txn(g) == -1 || store_link_clear(g->store, "", err,
-	    sizeof(err)) == -1) {
-		log_warn("links: not stored: %s", err);
-		return;
-	}
-	for (int i = 0; i < CONF_MAX_LINKS; i++)
-		if (g->link[i] != NULL)
-			link_row_put(g, g->link[i]);
-}
-
-/* The per-link gauges that change with every submit: set twice a second
- * rather than on the hot path. */
-static void
-link_gauges(struct gateway *g)
-{
-	for (int i = 0; i < CONF_MAX_LINKS; i++) {
-		const struct carrier *c = g->link[i];
-
-		if (c == NULL || c->removed)
-			continue;
-		metrics_set_label(M_LINK_QUEUE, c->cfg.name,
-		    (int64_t)outq_waiting_on(g->outq, i));
-		if (c->tx != NULL)
-			metrics_set_label(M_LINK_RATE, c->cfg.name,
-			    smpp_link_rate(c->tx));
-	}
-}
-
 static void
 poll_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -274,14 +189,8 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	link_gauges(g);
-	/* The links table every LINKS_WRITE_S (and at every bind change). */
-	if (++g->polls % (LINKS_WRITE_S * 1000 / POLL_MS) == 0) {
-		for (int i = 0; i < CONF_MAX_LINKS; i++)
-			if (g->link[i] != NULL)
-				link_row_put(g, g->link[i]);
-		commit_idle(g);
-	}
+	links_tick(g->links);
+	commit_idle(g);
 	/* Our own replies are queued as they commit: the scan is for
 	 * notifications another process (or the API) added, or that did not
 	 * fit in memory last time. */
@@ -389,10 +298,10 @@ queue_reply(struct gateway *g, const struct carrier *c,
 	int rc;
 
 	/* The router puts the link the text came in on first. */
-	g->reply_link = c->idx;
+	links_reply_via(g->links, c->idx);
 	rc = outbox_reply(g->outbox, (uint64_t)id, &c->src, to, text, err,
 	    sizeof(err));
-	g->reply_link = -1;
+	links_reply_via(g->links, -1);
 	if (rc == 0) {
 		outq_set_born(g->outq, born_us);
 		return;
@@ -519,7 +428,7 @@ repliable(const struct gateway *g, const struct pdu_addr *a)
 	    sizeof(theirs)) == -1)
 		return 0;
 	for (int i = 0; i < CONF_MAX_LINKS; i++) {
-		const struct carrier *c = g->link[i];
+		const struct carrier *c = links_at(g->links, i);
 
 		if (c == NULL)
 			continue;
@@ -563,7 +472,7 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
     uint64_t token)
 {
 	struct carrier *c = arg;
-	struct gateway *g = c->g;
+	struct gateway *g = c->gw;
 	struct pending *pd;
 	struct inbound_item it;
 	char a[32];
@@ -624,7 +533,7 @@ static void
 on_read_done(void *arg, struct smpp_link *l)
 {
 	(void)l;
-	batch_flush(((struct carrier *)arg)->g);
+	batch_flush(((struct carrier *)arg)->gw);
 }
 
 static void
@@ -655,32 +564,18 @@ reasm_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* 1 if status from this carrier means "it cannot reach that number":
- * the message moves to the next link of its route. */
-static int
-reroute_status(const struct carrier *c, uint32_t status)
-{
-	if (status == ESME_INVDSTADR || status == ESME_INVDSTTON ||
-	    status == ESME_INVDSTNPI)
-		return 1;
-	for (int i = 0; i < c->cfg.nreroute; i++)
-		if (c->cfg.reroute[i] == status)
-			return 1;
-	return 0;
-}
-
 static void
 on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 {
 	struct carrier *c = arg;
-	struct gateway *g = c->g;
+	struct gateway *g = c->gw;
 	uint64_t id;
 	int part;
 
 	outq_seg_ref(cookie, &id, &part);
 	if (status == ESME_THROTTLED || status == ESME_MSGQFUL)
 		metrics_add(M_LINK_THROTTLED, c->cfg.name, 1);
-	if (status != ESME_OK && reroute_status(c, status)) {
+	if (status != ESME_OK && links_reroute_status(c, status)) {
 		log_info("submit_sm link=%s outbox id=%llu status=%s: the "
 		    "carrier cannot reach the number; trying the next link",
 		    c->cfg.name, (unsigned long long)id,
@@ -700,97 +595,19 @@ on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 		pump(g);
 }
 
-/* Links bound now, for the status line and the bound gauge. */
-static int
-links_bound(const struct gateway *g, int *total)
-{
-	int n = 0;
-
-	*total = 0;
-	for (int i = 0; i < CONF_MAX_LINKS; i++) {
-		const struct carrier *c = g->link[i];
-
-		if (c == NULL || c->removed)
-			continue;
-		(*total)++;
-		n += c->bound_at != 0;
-	}
-	return n;
-}
-
-static void
-report_bound(struct gateway *g, struct carrier *c, struct smpp_link *l,
-    int bound)
-{
-	int total, n = links_bound(g, &total);
-
-	if (strcmp(c->cfg.name, "default") == 0)
-		service_status("SMSC %s:%d: link %s %s", c->cfg.host,
-		    c->cfg.port, smpp_link_name(l), bound ? "bound" :
-		    "not bound");
-	else
-		service_status("links: %d of %d bound; %s %s", n, total,
-		    c->cfg.name, bound ? "bound" : "not bound");
-	metrics_set(M_BOUND, n > 0);
-}
-
-/* The grace after a link went down is over: its waiting messages take the
- * next link of their route. */
-static void
-failover_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct carrier *c = arg;
-
-	(void)fd;
-	(void)what;
-	if (c->bound_at != 0)
-		return;
-	log_warn("link=%s not bound for %d s: its messages go to the next "
-	    "link of their route", c->cfg.name, c->g->failover_s);
-	outq_link_available(c->g->outq, c->idx, 0);
-	pump(c->g);
-}
-
-/* Starts the grace after which a link that is not bound is passed by. */
-static void
-failover_arm(struct carrier *c)
-{
-	struct timeval tv = { c->g->failover_s, 0 };
-
-	if (c->failover != NULL && !evtimer_pending(c->failover, NULL))
-		evtimer_add(c->failover, &tv);
-}
-
 static void
 on_bound(void *arg, struct smpp_link *l, int bound)
 {
 	struct carrier *c = arg;
-	struct gateway *g = c->g;
-	/* While a link reports its drop it still says bound: trust "bound". */
-	int up = bound && smpp_link_is_bound(c->tx) &&
-	    smpp_link_is_bound(c->rx);
+	struct gateway *g = c->gw;
 
-	if (up && c->bound_at == 0) {
-		c->bound_at = time(NULL);
-		metrics_add(M_LINK_BINDS, c->cfg.name, 1);
-		if (c->failover != NULL)
-			evtimer_del(c->failover);
-		outq_link_available(g->outq, c->idx, 1);
-	} else if (!up && c->bound_at != 0) {
-		c->bound_at = 0;
-		snprintf(c->last_error, sizeof(c->last_error), "%s",
-		    smpp_link_state(l));
-		if (!g->stopping && !c->removed)
-			failover_arm(c);
-	}
-	metrics_set_label(M_LINK_BOUND, c->cfg.name, c->bound_at != 0);
-	report_bound(g, c, l, bound);
+	links_bound(g->links, c, l, bound);
 	if (bound)
 		pump(g);
 	else
 		batch_abort(g);
 	/* After the abort: its rollback must not take the row with it. */
-	link_row_put(g, c);
+	links_row(g->links, c);
 	commit_idle(g);
 }
 
@@ -798,39 +615,17 @@ static void
 on_ready(void *arg, struct smpp_link *l)
 {
 	(void)l;
-	pump(((struct carrier *)arg)->g);
-}
-
-static void carrier_free(struct carrier *);
-
-static void
-carrier_free_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	carrier_free(arg);
+	pump(((struct carrier *)arg)->gw);
 }
 
 static void
 on_stopped(void *arg, struct smpp_link *l)
 {
 	struct carrier *c = arg;
-	struct gateway *g = c->g;
+	struct gateway *g = c->gw;
 
 	log_info("smpp link=%s stopped", smpp_link_name(l));
-	if (--c->running > 0)
-		return;
-	if (c->removed && !g->stopping) {
-		/* A link reload took out: gone once it has unbound (not
-		 * from inside its own callback). */
-		g->link[c->idx] = NULL;
-		if (event_base_once(g->base, -1, EV_TIMEOUT, carrier_free_cb,
-		    c, NULL) == -1)
-			log_err("link=%s: cannot schedule its release",
-			    c->cfg.name);
-		return;
-	}
-	if (--g->running == 0)
+	if (links_stopped(g->links, c))
 		event_base_loopexit(g->base, NULL);
 }
 
@@ -859,199 +654,33 @@ http_changed(void *arg)
 	fill(arg, 0);
 }
 
-/*
- * The router of the send queue: a reply first tries the link its text came
- * in on; then the routes file's rule for the number (or, without one, every
- * enabled link in file order). Links are slots; a disabled or removed link
- * is never available, so the queue passes it by.
- */
+static const struct smpp_link_cb link_cb = {
+	.on_bound = on_bound,
+	.on_deliver = on_deliver,
+	.on_submit_done = on_submit_done,
+	.on_ready = on_ready,
+	.on_read_done = on_read_done,
+	.on_stopped = on_stopped,
+};
+
+static void
+pump_hook(void *arg)
+{
+	pump(arg);
+}
+
 static int
-route_msg(void *arg, enum outq_class cls, uint64_t id,
-    const struct pdu_addr *dst, uint8_t *links, int max)
+txn_hook(void *arg)
 {
-	struct gateway *g = arg;
-	uint8_t r[ROUTE_MAX_LINKS];
-	char national[24];
-	int n = 0, nr = 0;
-
-	(void)id;
-	if (cls == OUTQ_REPLY && g->reply_link >= 0 && max > 0)
-		links[n++] = (uint8_t)g->reply_link;
-	if (g->routes != NULL && msisdn_national(dst->addr, g->country_code,
-	    national, sizeof(national)) == 0)
-		nr = route_lookup(g->routes, national, r, ROUTE_MAX_LINKS);
-	if (nr == 0)
-		for (int i = 0; i < CONF_MAX_LINKS && nr < ROUTE_MAX_LINKS; i++)
-			if (g->link[i] != NULL && g->link[i]->cfg.enabled)
-				r[nr++] = (uint8_t)i;
-	for (int i = 0; i < nr && n < max; i++) {
-		int dup = 0;
-
-		for (int j = 0; j < n; j++)
-			dup |= links[j] == r[i];
-		if (!dup)
-			links[n++] = r[i];
-	}
-	return n;
+	return txn(arg);
 }
 
-static struct smpp_link *
-make_link(struct carrier *c, const char *name, enum smpp_link_mode mode)
-{
-	static const struct smpp_link_cb cb = {
-		.on_bound = on_bound,
-		.on_deliver = on_deliver,
-		.on_submit_done = on_submit_done,
-		.on_ready = on_ready,
-		.on_read_done = on_read_done,
-		.on_stopped = on_stopped,
-	};
-	const struct conf_smpp *s = &c->cfg;
-	struct smpp_link_cfg lc = {
-		.name = name,
-		.host = s->host,
-		.port = s->port,
-		.system_id = s->system_id,
-		.password = s->password,
-		.system_type = s->system_type,
-		.mode = mode,
-		.window = s->window,
-		.max_tps = s->max_tps,
-		.enquire_link_s = s->enquire_link_s,
-		.response_timeout_s = s->response_timeout_s,
-		.reconnect_min_s = s->reconnect_min_s,
-		.reconnect_max_s = s->reconnect_max_s,
-	};
-
-	return smpp_link_new(c->g->base, &lc, &cb, c);
-}
-
-static void
-carrier_free(struct carrier *c)
-{
-	if (c == NULL)
-		return;
-	/* They hand their in-flight segments back to the queue. */
-	if (c->rx != NULL && c->rx != c->tx)
-		smpp_link_free(c->rx);
-	smpp_link_free(c->tx);
-	if (c->failover != NULL)
-		event_free(c->failover);
-	free(c);
-}
-
-/* A carrier link in slot idx from its config; its sessions are made (not
- * started) only when it is enabled. */
-static struct carrier *
-carrier_new(struct gateway *g, int idx, const struct conf_smpp *cfg)
-{
-	static const enum seg_mode modes[] = {
-		[CONF_LONG_UDH] = SEG_UDH,
-		[CONF_LONG_SAR] = SEG_SAR,
-		[CONF_LONG_PAYLOAD] = SEG_PAYLOAD,
-	};
-	struct carrier *c = calloc(1, sizeof(*c));
-	int dflt = strcmp(cfg->name, "default") == 0;
-	char tx[24], rx[24];
-
-	if (c == NULL)
-		return NULL;
-	c->g = g;
-	c->idx = idx;
-	c->cfg = *cfg;
-	c->src.ton = (uint8_t)cfg->source_ton;
-	c->src.npi = (uint8_t)cfg->source_npi;
-	snprintf(c->src.addr, sizeof(c->src.addr), "%s", cfg->source_addr);
-	if ((c->failover = evtimer_new(g->base, failover_cb, c)) == NULL)
-		goto fail;
-	outq_link_mode(g->outq, idx, modes[cfg->long_messages],
-	    cfg->registered_delivery);
-	if (!cfg->enabled)
-		return c;
-	metrics_set_label(M_LINK_BOUND, cfg->name, 0);
-	/* The lone [smpp] link keeps the names it always had in the log. */
-	snprintf(tx, sizeof(tx), "%s%s", dflt ? "" : cfg->name,
-	    dflt ? "tx" : ".tx");
-	snprintf(rx, sizeof(rx), "%s%s", dflt ? "" : cfg->name,
-	    dflt ? "rx" : ".rx");
-	if (cfg->bind == CONF_BIND_PAIR) {
-		c->tx = make_link(c, tx, LINK_TX);
-		c->rx = make_link(c, rx, LINK_RX);
-		if (c->tx == NULL || c->rx == NULL)
-			goto fail;
-	} else {
-		c->tx = c->rx = make_link(c, dflt ? "trx" : cfg->name,
-		    LINK_TRX);
-		if (c->tx == NULL)
-			goto fail;
-	}
-	return c;
-fail:
-	carrier_free(c);
-	return NULL;
-}
-
-static void
-carrier_start(struct carrier *c)
-{
-	if (c->tx == NULL)
-		return;
-	c->g->running++;
-	c->running = 1;
-	smpp_link_start(c->tx);
-	if (c->rx != c->tx) {
-		smpp_link_start(c->rx);
-		c->running = 2;
-	}
-	/* Not bound yet: its messages wait for it only so long. */
-	failover_arm(c);
-}
-
-static void
-carrier_stop(struct carrier *c)
-{
-	if (c->tx == NULL || c->running == 0)
-		return;
-	if (c->rx != c->tx)
-		smpp_link_stop(c->rx);
-	smpp_link_stop(c->tx);
-}
-
-/* Loads the routes file, if any, against the links' names. */
-static int
-load_routes(struct gateway *g, const struct conf *c, struct route_table **out)
-{
-	const char *names[CONF_MAX_LINKS];
-	char errs[4096] = "";
-	struct errlist e;
-
-	*out = NULL;
-	if (c->routing.routes[0] == '\0')
-		return 0;
-	(void)g;
-	for (int i = 0; i < c->nlinks; i++)
-		names[i] = c->link[i].name;
-	errlist_init(&e, c->path, errs, sizeof(errs));
-	if ((*out = route_load(c->routing.routes, names, c->nlinks, &e)) !=
-	    NULL)
-		return 0;
-	for (char *line = strtok(errs, "\n"); line != NULL;
-	    line = strtok(NULL, "\n"))
-		log_err("%s", line);
-	return -1;
-}
-
-/* The slot of the live link called name, or -1. */
+/* The slot of the live link called name, or -1 (outbox: resume a message
+ * on its link). */
 static int
 link_slot(void *arg, const char *name)
 {
-	struct gateway *g = arg;
-
-	for (int i = 0; i < CONF_MAX_LINKS; i++)
-		if (g->link[i] != NULL && !g->link[i]->removed &&
-		    strcmp(g->link[i]->cfg.name, name) == 0)
-			return i;
-	return -1;
+	return links_slot(((struct gateway *)arg)->links, name);
 }
 
 /* The first enabled link: its short code is the outbox rows' source. */
@@ -1075,8 +704,6 @@ gateway_new(struct event_base *base, const struct conf *c)
 		return NULL;
 
 	g->base = base;
-	g->reply_link = -1;
-	g->failover_s = c->routing.failover_s;
 	snprintf(g->country_code, sizeof(g->country_code), "%s",
 	    c->locale.country_code);
 	snprintf(g->store_path, sizeof(g->store_path), "%s", c->store.path);
@@ -1094,20 +721,16 @@ gateway_new(struct event_base *base, const struct conf *c)
 			log_err("%s", line);
 		goto fail;
 	}
-	if (load_routes(g, c, &g->routes) == -1)
-		goto fail;
 	g->reasm = reasm_new(REASM_MAX_SETS, REASM_TIMEOUT_MS);
 	g->outq = outq_new(SEG_UDH, first->registered_delivery, on_final, g);
 	if (g->outq == NULL)
 		goto fail;
-	outq_set_router(g->outq, route_msg, g);
-	for (int i = 0; i < c->nlinks; i++) {
-		if ((g->link[i] = carrier_new(g, i, &c->link[i])) == NULL)
+	{
+		struct links_hooks h = { &link_cb, pump_hook, txn_hook, g };
+
+		if ((g->links = links_new(base, g->outq, g->store, c, &h)) ==
+		    NULL)
 			goto fail;
-		if (c->link[i].response_timeout_s > g->response_timeout_s)
-			g->response_timeout_s = c->link[i].response_timeout_s;
-		/* Waiting for its first bind counts as the grace. */
-		outq_link_available(g->outq, i, c->link[i].enabled);
 	}
 	{
 		struct pdu_addr src;
@@ -1158,10 +781,8 @@ gateway_free(struct gateway *g)
 	if (g == NULL)
 		return;
 	/* Links first: they hand their in-flight segments back to the queue. */
-	for (int i = 0; i < CONF_MAX_LINKS; i++) {
-		carrier_free(g->link[i]);
-		g->link[i] = NULL;
-	}
+	links_free(g->links);
+	g->links = NULL;
 	http_api_free(g->http);
 	if (g->in_txn)
 		store_rollback(g->store);
@@ -1174,7 +795,6 @@ gateway_free(struct gateway *g)
 	outq_free(g->outq);
 	outbox_free(g->outbox);
 	reasm_free(g->reasm);
-	route_free(g->routes);
 	if (g->poll_timer != NULL)
 		event_free(g->poll_timer);
 	if (g->quiet_timer != NULL)
@@ -1203,10 +823,8 @@ gateway_start(struct gateway *g)
 	quiet_cb(-1, 0, g);
 	evtimer_add(g->poll_timer, &poll);
 	evtimer_add(g->quiet_timer, &quiet);
-	for (int i = 0; i < CONF_MAX_LINKS; i++)
-		if (g->link[i] != NULL)
-			carrier_start(g->link[i]);
-	links_rewrite(g);
+	links_start(g->links);
+	links_rows(g->links);
 	commit_idle(g);
 }
 
@@ -1221,176 +839,10 @@ gateway_stop(struct gateway *g)
 	log_info("stopping: no new texts, waiting for outstanding responses");
 	evtimer_del(g->poll_timer);
 	/* Bounded: drain + unbind each take at most response_timeout_s. */
-	tv.tv_sec = 2 * g->response_timeout_s + 1;
+	tv.tv_sec = 2 * links_response_timeout(g->links) + 1;
 	evtimer_add(g->stop_timer, &tv);
-	for (int i = 0; i < CONF_MAX_LINKS; i++)
-		if (g->link[i] != NULL) {
-			if (g->link[i]->failover != NULL)
-				evtimer_del(g->link[i]->failover);
-			carrier_stop(g->link[i]);
-		}
-	if (g->running == 0)
+	if (links_stop(g->links) == 0)
 		event_base_loopexit(g->base, NULL);
-}
-
-/* 1 if the two configs of a link differ in what its session was bound
- * with (a change reconnects it); the rest changes live. */
-static int
-session_changed(const struct conf_smpp *a, const struct conf_smpp *b)
-{
-	return strcmp(a->host, b->host) != 0 || a->port != b->port ||
-	    strcmp(a->system_id, b->system_id) != 0 ||
-	    strcmp(a->password, b->password) != 0 ||
-	    strcmp(a->system_type, b->system_type) != 0 ||
-	    a->bind != b->bind || a->enabled != b->enabled ||
-	    a->enquire_link_s != b->enquire_link_s ||
-	    a->response_timeout_s != b->response_timeout_s ||
-	    a->reconnect_min_s != b->reconnect_min_s ||
-	    a->reconnect_max_s != b->reconnect_max_s;
-}
-
-/* The live link called name, or NULL (draining ones do not count). */
-static struct carrier *
-find_link(struct gateway *g, const char *name)
-{
-	for (int i = 0; i < CONF_MAX_LINKS; i++)
-		if (g->link[i] != NULL && !g->link[i]->removed &&
-		    strcmp(g->link[i]->cfg.name, name) == 0)
-			return g->link[i];
-	return NULL;
-}
-
-/*
- * Takes a link out: its waiting messages go to the next link of their
- * route at once, its parts in flight are awaited (they come back to the
- * queue if the window does not drain), then it unbinds and is freed.
- */
-static void
-link_remove(struct gateway *g, struct carrier *c, const char *why)
-{
-	log_info("reload: link=%s %s: draining, its queued messages are "
-	    "routed again", c->cfg.name, why);
-	c->removed = 1;
-	if (c->failover != NULL)
-		evtimer_del(c->failover);
-	outq_link_available(g->outq, c->idx, 0);
-	if (c->running > 0) {
-		g->running--;       /* freed on its own, not awaited by a stop */
-		carrier_stop(c);
-	} else {
-		g->link[c->idx] = NULL;
-		carrier_free(c);
-	}
-}
-
-/* A new link in a free slot, started. */
-static void
-link_add(struct gateway *g, const struct conf_smpp *cfg)
-{
-	struct carrier *c;
-	int slot = -1;
-
-	for (int i = 0; i < CONF_MAX_LINKS && slot == -1; i++)
-		if (g->link[i] == NULL)
-			slot = i;
-	if (slot == -1) {
-		log_err("reload: link=%s not added: every slot is taken by a "
-		    "link still draining; reload again later", cfg->name);
-		return;
-	}
-	if ((c = carrier_new(g, slot, cfg)) == NULL) {
-		log_err("reload: link=%s not added: out of memory", cfg->name);
-		return;
-	}
-	g->link[slot] = c;
-	log_info("reload: link=%s added", cfg->name);
-	outq_link_available(g->outq, slot, cfg->enabled);
-	carrier_start(c);
-}
-
-/* Live changes of a link whose session stays. */
-static void
-link_update(struct gateway *g, struct carrier *c, const struct conf_smpp *n)
-{
-	static const enum seg_mode modes[] = {
-		[CONF_LONG_UDH] = SEG_UDH,
-		[CONF_LONG_SAR] = SEG_SAR,
-		[CONF_LONG_PAYLOAD] = SEG_PAYLOAD,
-	};
-
-	if (c->tx != NULL) {
-		smpp_link_set_limits(c->tx, n->window, n->max_tps);
-		if (c->rx != c->tx)
-			smpp_link_set_limits(c->rx, n->window, n->max_tps);
-	}
-	if (n->window != c->cfg.window || n->max_tps != c->cfg.max_tps)
-		log_info("reload: link=%s window=%d max_tps=%d", n->name,
-		    n->window, n->max_tps);
-	c->cfg = *n;
-	c->src.ton = (uint8_t)n->source_ton;
-	c->src.npi = (uint8_t)n->source_npi;
-	snprintf(c->src.addr, sizeof(c->src.addr), "%s", n->source_addr);
-	outq_link_mode(g->outq, c->idx, modes[n->long_messages],
-	    n->registered_delivery);
-}
-
-/* Links: the ones gone drain, the changed ones reconnect, new ones
- * start, the rest keep their sessions; then the routes file again. */
-static void
-reload_links(struct gateway *g, const struct conf *c)
-{
-	struct route_table *routes;
-	const char *names[CONF_MAX_LINKS];
-	char errs[4096] = "";
-	struct errlist e;
-
-	for (int i = 0; i < CONF_MAX_LINKS; i++) {
-		struct carrier *l = g->link[i];
-		int j;
-
-		if (l == NULL || l->removed)
-			continue;
-		if ((j = conf_link_find(c, l->cfg.name)) == -1)
-			link_remove(g, l, "removed");
-		else if (session_changed(&l->cfg, &c->link[j]))
-			link_remove(g, l, "changed");
-	}
-	for (int j = 0; j < c->nlinks; j++) {
-		struct carrier *l = find_link(g, c->link[j].name);
-
-		if (l == NULL)
-			link_add(g, &c->link[j]);
-		else
-			link_update(g, l, &c->link[j]);
-	}
-	g->failover_s = c->routing.failover_s;
-	g->response_timeout_s = 0;
-	for (int i = 0; i < CONF_MAX_LINKS; i++) {
-		const struct carrier *l = g->link[i];
-
-		names[i] = l != NULL && !l->removed ? l->cfg.name : "";
-		if (l != NULL && l->cfg.response_timeout_s >
-		    g->response_timeout_s)
-			g->response_timeout_s = l->cfg.response_timeout_s;
-	}
-	if (c->routing.routes[0] == '\0') {
-		route_free(g->routes);
-		g->routes = NULL;
-		return;
-	}
-	/* The names by slot: a rule's link index is the slot. */
-	errlist_init(&e, c->path, errs, sizeof(errs));
-	if ((routes = route_load(c->routing.routes, names, CONF_MAX_LINKS,
-	    &e)) == NULL) {
-		log_err("reload: routes file rejected, the running one stays:");
-		for (char *line = strtok(errs, "\n"); line != NULL;
-		    line = strtok(NULL, "\n"))
-			log_err("%s", line);
-		return;
-	}
-	route_free(g->routes);
-	g->routes = routes;
-	log_info("reload: routes file: %d rules", route_count(routes));
 }
 
 void
@@ -1414,8 +866,8 @@ gateway_reload(struct gateway *g, const struct conf *c)
 	g->quiet_to = c->notify.quiet_to;
 	g->reply_backlog = c->outbox.reply_backlog;
 	quiet_cb(-1, 0, g);
-	reload_links(g, c);
-	links_rewrite(g);
+	links_reload(g->links, c);
+	links_rows(g->links);
 	commit_idle(g);
 	pump(g);
 }

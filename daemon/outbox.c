@@ -23,7 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/privacy.h"
-#include "daemon/smpp_link.h"
+#include "daemon/link/smpp.h"
 
 /* Messages remembered as retried once (a restart forgets: at worst one
  * more try). */

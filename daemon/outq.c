@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "daemon/smpp_link.h"
+#include "daemon/link/smpp.h"
 
 enum seg_state { SEG_WAITING, SEG_DELAYED, SEG_INFLIGHT, SEG_HELD, SEG_FINAL };
 
@@ -73,6 +73,7 @@ struct outq {
 	struct outq_msg *last;        /* pushed last (outq_set_born) */
 	size_t           waiting, inflight;
 	uint32_t         avail;       /* bit per available link */
+	uint32_t         gone;        /* bit per link taken out for good */
 	int              mixed_modes; /* links do not all split alike */
 	outq_route_fn    route;
 	void            *route_arg;
@@ -200,12 +201,16 @@ choose(const struct outq *q, const struct outq_msg *m)
 	return PARKED;
 }
 
-/* 1 if m may change links: nothing of it is out or was accepted. */
+/* 1 if m may change links: nothing of it is out or was accepted, or its
+ * link is gone for good and nothing is out. */
 static int
-movable(const struct outq_msg *m)
+movable(const struct outq *q, const struct outq_msg *m)
 {
-	return !m->pinned && m->inflight == 0 && m->accepted == 0 &&
-	    !m->rerouting;
+	if (m->inflight > 0 || m->rerouting)
+		return 0;
+	if (m->link != PARKED && (q->gone & (1u << m->link)))
+		return 1;
+	return !m->pinned && m->accepted == 0;
 }
 
 /* 1 if some link of m's route has not refused it (it may yet go). */
@@ -389,7 +394,7 @@ replace_list(struct outq *q, struct seg_list *list)
 		int to;
 
 		next = TAILQ_NEXT(s, entry);
-		if (!movable(m))
+		if (!movable(q, m))
 			continue;
 		if ((to = choose(q, m)) == m->link)
 			continue;
@@ -408,16 +413,32 @@ outq_link_available(struct outq *q, int link, int yes)
 
 	if (link < 0 || link >= OUTQ_MAX_LINKS || !!(q->avail & bit) == !!yes)
 		return;
-	if (yes)
+	if (yes) {
 		q->avail |= bit;
-	else
+		q->gone &= ~bit;
+	} else {
 		q->avail &= ~bit;
+	}
 	for (int c = 0; c < OUTQ_NCLASS; c++) {
 		replace_list(q, &q->parked[c]);
 		for (int l = 0; l < OUTQ_MAX_LINKS; l++)
 			if (l == link || yes)
 				replace_list(q, &q->lk[l].ready[c]);
 	}
+}
+
+void
+outq_link_gone(struct outq *q, int link)
+{
+	if (link < 0 || link >= OUTQ_MAX_LINKS)
+		return;
+	q->gone |= 1u << link;
+	if (q->avail & (1u << link)) {
+		outq_link_available(q, link, 0);
+		return;
+	}
+	for (int c = 0; c < OUTQ_NCLASS; c++)
+		replace_list(q, &q->lk[link].ready[c]);
 }
 
 void
@@ -512,7 +533,7 @@ outq_next_on(struct outq *q, int link, uint64_t now_ms)
 
 		TAILQ_REMOVE(&q->delayed, s, entry);
 		enlist(q, s, 1);
-		if (movable(m) && m->link != PARKED &&
+		if (movable(q, m) && m->link != PARKED &&
 		    !(q->avail & (1u << m->link)))
 			move(q, m, choose(q, m));
 	}
@@ -748,7 +769,7 @@ outq_done(struct outq *q, struct outq_seg *s, uint32_t status,
 	 * bind. Either way the segment is next in line. */
 	enlist(q, s, 1);
 	/* Nothing of it is out any more: if its link is gone, it may move. */
-	if (movable(m) && m->link != PARKED && !(q->avail & (1u << m->link)))
+	if (movable(q, m) && m->link != PARKED && !(q->avail & (1u << m->link)))
 		move(q, m, choose(q, m));
 }
 

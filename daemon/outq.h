@@ -77,6 +77,10 @@ void outq_link_mode(struct outq *q, int link, enum seg_mode mode,
 /* A link becomes available (bound, or down for less than the failover
  * grace) or not: waiting messages that are not pinned move. */
 void outq_link_available(struct outq *q, int link, int yes);
+/* A link is gone for good (a reload took it out): like unavailable, and
+ * its messages move even with parts it accepted, as it will not take the
+ * rest. A slot made available again is a new link. */
+void outq_link_gone(struct outq *q, int link);
 /* Pins the message pushed last to link (its parts were accepted there
  * before a restart). */
 void outq_pin_last(struct outq *q, int link);

@@ -120,7 +120,7 @@ test_counter_labels(void **state)
 	free(t);
 }
 
-/* PDUs whose body did not unpack, by command (daemon/smpp_link). */
+/* PDUs whose body did not unpack, by command (daemon/link/smpp). */
 static void
 test_undecodable(void **state)
 {

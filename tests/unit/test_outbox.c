@@ -22,7 +22,7 @@
 #include "daemon/metrics.h"
 #include "daemon/outbox.h"
 #include "daemon/outq.h"
-#include "daemon/smpp_link.h"
+#include "daemon/link/smpp.h"
 #include "daemon/store.h"
 #include "testutil.h"
 

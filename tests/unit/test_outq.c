@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "daemon/outq.h"
-#include "daemon/smpp_link.h"
+#include "daemon/link/smpp.h"
 #include "proto/charset.h"
 
 static struct outq_msg_info last;
@@ -558,6 +558,42 @@ test_mixed_modes(void **state)
 	assert_int_equal(outq_waiting(q), 0);
 }
 
+/* A link a reload took out: its messages move, even one with a part it
+ * accepted (it will not take the rest), once nothing of it is out. */
+static void
+test_link_gone(void **state)
+{
+	struct outq *q = *state;
+	char err[100], text[400];
+	struct outq_seg *s1, *s2;
+	struct pdu p;
+
+	routed(q);
+	memset(text, 'a', 300);
+	text[300] = '\0';
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 1, &src, &to139, text, NULL,
+	    err, sizeof(err)), 0);
+	s1 = outq_next_on(q, 1, 0);
+	s2 = outq_next_on(q, 1, 0);
+	outq_done(q, s1, ESME_OK, "p1", 0);
+	outq_link_gone(q, 1);
+	assert_int_equal(outq_waiting_on(q, 0), 0);      /* part 2 is out */
+	outq_done(q, s2, SMPP_LINK_LOST, NULL, 0);
+	assert_int_equal(outq_waiting_on(q, 1), 0);
+	assert_int_equal(outq_waiting_on(q, 0), 1);
+	s2 = outq_next_on(q, 0, 0);
+	outq_seg_pdu(s2, &p);
+	assert_int_equal(p.sm[5], 2);                      /* part 2 of 2 */
+	outq_done(q, s2, ESME_OK, "p2", 0);
+	assert_int_equal(finals, 1);
+	assert_string_equal(last.message_ids, "p1 p2");
+	/* The slot, made available again, is a new link. */
+	outq_link_available(q, 1, 1);
+	assert_int_equal(outq_push(q, OUTQ_REPLY, 2, &src, &to139, "b", NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_waiting_on(q, 1), 1);
+}
+
 int
 main(void)
 {
@@ -583,6 +619,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reroute, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_modes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_link_gone, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_hold_class, setup,
 		    teardown),

@@ -4,7 +4,7 @@
  * serves every deadline (connect, bind, enquire_link, window entries,
  * throttle pause, token bucket, drain, unbind), re-armed for the earliest.
  */
-#include "daemon/smpp_link.h"
+#include "daemon/link/smpp.h"
 
 #include <errno.h>
 #include <netinet/in.h>

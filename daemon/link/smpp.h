@@ -5,8 +5,8 @@
  * reconnect with backoff, graceful unbind. It knows nothing of texts: it
  * hands decoded deliver_sm up and takes ready-made submit_sm down.
  */
-#ifndef DAEMON_SMPP_LINK_H
-#define DAEMON_SMPP_LINK_H
+#ifndef DAEMON_LINK_SMPP_H
+#define DAEMON_LINK_SMPP_H
 
 #include <stdint.h>
 

@@ -1503,17 +1503,9 @@ store_link_clear(struct store *st, const char *node, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *s = st->stmt[S_LINK_CLEAR];
-	int rc;
 
 	sqlite3_bind_text(s, 1, node, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE) {
-		dberr(st, "links", err, errlen);
-		return -1;
-	}
-	return 0;
+	return exec_stmt(st, s, "links", err, errlen);
 }
 
 int
@@ -1521,7 +1513,6 @@ store_link_put(struct store *st, const struct link_row *r, char *err,
     size_t errlen)
 {
 	sqlite3_stmt *s = st->stmt[S_LINK_PUT];
-	int rc;
 
 	sqlite3_bind_text(s, 1, r->node, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, r->name, -1, SQLITE_STATIC);
@@ -1538,14 +1529,7 @@ store_link_put(struct store *st, const struct link_row *r, char *err,
 	if (r->bound_at != 0)
 		sqlite3_bind_int64(s, 12, r->bound_at);
 	sqlite3_bind_int64(s, 13, r->updated_at);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE) {
-		dberr(st, "links", err, errlen);
-		return -1;
-	}
-	return 0;
+	return exec_stmt(st, s, "links", err, errlen);
 }
 
 int

@@ -41,6 +41,7 @@ struct fx {
 	struct outbox *ob;
 	int            finals;
 	int            retry;      /* [outbox] retry_undelivered */
+	int          (*link_slot)(void *, const char *);  /* NULL: one link */
 };
 
 static struct pdu_addr src = { 0, 0, "10659000" };
@@ -55,19 +56,29 @@ on_final(void *arg, const struct outq_msg_info *m)
 	assert_int_equal(outbox_final(fx->ob, m), 0);
 }
 
+/* The slot of a link in the tests that route: unicom is slot 2. */
+static int
+slot_of(void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "unicom") == 0 ? 2 : -1;
+}
+
 /* A daemon's outbox on the fixture's file (a start, or a restart). */
 static void
 start(struct fx *fx)
 {
 	struct outbox_cfg cfg = { .source = &src, .country_code = "86",
 	    .retry_undelivered = fx->retry, .validity_h = 48,
-	    .notify_in_memory = 100 };
+	    .notify_in_memory = 100, .link_slot = fx->link_slot };
 	char err[256];
 
 	fx->st = store_open(fx->path, err, sizeof(err));
 	assert_non_null(fx->st);
 	fx->q = outq_new(SEG_UDH, 1, on_final, fx);
 	assert_non_null(fx->q);
+	/* The slot slot_of() names for unicom. */
+	outq_link_available(fx->q, 2, 1);
 	fx->ob = outbox_new(fx->st, fx->q, &cfg);
 	assert_non_null(fx->ob);
 	fx->finals = 0;
@@ -789,12 +800,6 @@ test_receipt_matched_by_link(void **state)
 	link_name = "mobile";
 }
 
-static int
-slot_of(void *arg, const char *name)
-{
-	(void)arg;
-	return strcmp(name, "unicom") == 0 ? 2 : -1;
-}
 
 /* A long reply whose first part one link accepted before a crash: the
  * restart sends the rest on that link, whichever link the queue would
@@ -803,9 +808,6 @@ static void
 test_restart_resumes_on_its_link(void **state)
 {
 	struct fx *fx = *state;
-	struct outbox_cfg cfg = { .source = &src, .country_code = "86",
-	    .retry_undelivered = 0, .validity_h = 48,
-	    .notify_in_memory = 100, .link_slot = slot_of };
 	char err[256], text[400];
 	int64_t r;
 	uint64_t id;
@@ -820,14 +822,8 @@ test_restart_resumes_on_its_link(void **state)
 	answer(fx, ESME_OK, "p1", &id, &part);
 	assert_int_equal(part, 1);
 	crash(fx);
-
-	fx->st = store_open(fx->path, err, sizeof(err));
-	assert_non_null(fx->st);
-	fx->q = outq_new(SEG_UDH, 1, on_final, fx);
-	assert_non_null(fx->q);
-	outq_link_available(fx->q, 2, 1);
-	fx->ob = outbox_new(fx->st, fx->q, &cfg);
-	assert_non_null(fx->ob);
+	fx->link_slot = slot_of;
+	start(fx);
 	assert_int_equal(outbox_fill(fx->ob, 1), 1);
 	assert_null(outq_next_on(fx->q, 0, 0));
 	answer_seg(fx, outq_next_on(fx->q, 2, 0), ESME_OK, "p2", &id, &part);

@@ -215,7 +215,8 @@ test_pragmas(void **state)
 
 /*
  * Every prepared statement finds its rows through an index, except the
- * outbox counts (stats over the whole log: a scan by nature).
+ * outbox counts (stats over the whole log: a scan by nature) and the list
+ * of links (every row of a table of a few rows, in key order: no sort).
  */
 static void
 test_query_plans(void **state)
@@ -225,12 +226,14 @@ test_query_plans(void **state)
 	sqlite3_stmt *s = NULL, *plan;
 	static const char counts_sql[] = "SELECT state, count(*) FROM"
 	    " messages WHERE state IS NOT NULL";
+	static const char links_sql[] = "SELECT node, name, state, bind,";
 	char sql[2048];
 	int n = 0, exempt = 0;
 
 	while ((s = sqlite3_next_stmt(db, s)) != NULL) {
 		if (strncmp(sqlite3_sql(s), counts_sql,
-		    strlen(counts_sql)) == 0) {
+		    strlen(counts_sql)) == 0 || strncmp(sqlite3_sql(s),
+		    links_sql, strlen(links_sql)) == 0) {
 			exempt++;
 			continue;
 		}
@@ -249,7 +252,7 @@ test_query_plans(void **state)
 		n++;
 	}
 	assert_true(n >= 20);
-	assert_int_equal(exempt, 1);
+	assert_int_equal(exempt, 2);
 }
 
 /* The text of the prepared statement that starts with prefix. */

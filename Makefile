@@ -9,7 +9,7 @@
 BUILD    ?= build
 CC       ?= cc
 SAN      ?= 0
-PKGS      = libevent libsmpp34 sqlite3 libpcre2-8 inih jansson libsystemd
+PKGS      = libevent libsmpp34 sqlite3 libpcre2-8 inih jansson libsystemd nettle
 
 # pkg-config -I becomes -isystem so library headers are not held to our -Werror.
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
@@ -66,15 +66,17 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# Archives are made anew: a member whose source moved or went away must
+# not linger and win at link time.
 $(LIBPROTO): $(call obj,$(PROTO_SRC))
 	@mkdir -p $(dir $@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 $(LIBPARSERS): $(call obj,$(PARSERS_SRC))
 	@mkdir -p $(dir $@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 $(LIBDAEMON): $(call obj,$(DAEMON_SRC))
 	@mkdir -p $(dir $@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/smsgwd: $(call obj,daemon/main.c) $(LIBS_ALL)
 	@$(if $(Q),echo "  LD      $@")
@@ -241,6 +243,8 @@ FUZZ_MAXLEN_conf      = 4096
 FUZZ_MAXLEN_csv       = 4096
 FUZZ_MAXLEN_http      = 4096
 FUZZ_MAXLEN_route     = 8192
+FUZZ_MAXLEN_cmpp      = 4096
+FUZZ_MAXLEN_gbk       = 512
 FUZZ_DICT_pdu         = fuzz/smpp.dict
 FUZZ_DICT_reasm       = fuzz/smpp.dict
 FUZZ_DICT_intent      = fuzz/keywords.dict
@@ -265,7 +269,7 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 		-MMD -MP -c -o $@ $<
 
 $(FUZZ_LIB): $(FUZZ_LIB_OBJ)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB)
 	@$(if $(Q),echo "  LD      $@")

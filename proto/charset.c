@@ -7,6 +7,7 @@
 #include "proto/charset.h"
 #include "proto/errf.h"
 
+#include <iconv.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -455,6 +456,40 @@ charset_decode(enum charset cs, const uint8_t *in, size_t inlen, char *out,
 	 * string, never stale bytes. */
 	out[rc == 0 ? o.len : 0] = '\0';
 	return rc == 0 ? (int)o.len : -1;
+}
+
+/*
+ * GB18030 is a superset of GBK and GB2312, so one decoder serves all three.
+ * A converter per call: texts in GBK are rare (MO from a CMPP link with
+ * Msg_Fmt 15), and no state then outlives the call.
+ */
+int
+charset_gbk_decode(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+	iconv_t cd;
+	char   *ip, *op;
+	size_t  il, ol;
+	int     rc = -1;
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	if (len == 0)
+		return 0;
+	if ((cd = iconv_open("UTF-8", "GB18030")) == (iconv_t)-1)
+		return -1;
+	/* iconv's prototype wants char **; it never writes the input. */
+	ip = (char *)(uintptr_t)in;
+	il = len;
+	op = out;
+	ol = clamp_cap(cap) - 1;
+	if (iconv(cd, &ip, &il, &op, &ol) != (size_t)-1 && il == 0 &&
+	    iconv(cd, NULL, NULL, &op, &ol) != (size_t)-1 &&
+	    utf8_valid(out, (size_t)(op - out)))
+		rc = (int)(op - out);
+	iconv_close(cd);
+	out[rc >= 0 ? rc : 0] = '\0';
+	return rc;
 }
 
 static int

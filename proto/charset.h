@@ -37,6 +37,15 @@ size_t charset_utf8_bound(enum charset cs, size_t inlen);
 int charset_decode(enum charset cs, const uint8_t *in, size_t inlen,
     char *out, size_t outcap, char *err, size_t errlen);
 
+/*
+ * Decodes GBK/GB18030 octets (CMPP Msg_Fmt 15) to UTF-8 in out (cap
+ * octets, NUL-terminated) with glibc's iconv. Returns the UTF-8 length, or
+ * -1 (out holds "") for an invalid or truncated sequence or when out is
+ * too small. A GB18030 character of n octets yields at most 3n/2 UTF-8
+ * octets, so cap = len * 3 / 2 + 1 is always enough.
+ */
+int charset_gbk_decode(const uint8_t *in, size_t len, char *out, size_t cap);
+
 /* 1 if every code point of the UTF-8 text has a GSM 03.38 encoding. */
 bool gsm7_fits(const char *utf8, size_t len);
 

@@ -619,6 +619,107 @@ test_fast_paths_agree(void **state)
 	}
 }
 
+/* ---- GBK / GB18030 (CMPP Msg_Fmt 15) ---------------------------------- */
+
+static void
+test_gbk_chinese(void **state)
+{
+	/* 查询 身份证 in GBK: two-octet characters, an ASCII space. */
+	static const uint8_t in[] = {
+		0xB2, 0xE9, 0xD1, 0xAF, 0x20, 0xC9, 0xED, 0xB7, 0xDD,
+		0xD6, 0xA4,
+	};
+	char out[64];
+
+	(void)state;
+	assert_int_equal(charset_gbk_decode(in, sizeof(in), out, sizeof(out)),
+	    (int)strlen("查询 身份证"));
+	assert_string_equal(out, "查询 身份证");
+}
+
+static void
+test_gbk_ascii_and_four_octets(void **state)
+{
+	/* "CX " then GB18030 four-octet sequences: 0x81308130 is U+0080,
+	 * 0x9439FC36 is U+1F600 (outside the BMP); 0xA2E3 is the euro. */
+	static const uint8_t in[] = {
+		'C', 'X', ' ', 0x81, 0x30, 0x81, 0x30, 0x94, 0x39, 0xFC, 0x36,
+		0xA2, 0xE3,
+	};
+	char out[64];
+
+	(void)state;
+	assert_int_equal(charset_gbk_decode(in, sizeof(in), out, sizeof(out)),
+	    3 + 2 + 4 + 3);
+	assert_string_equal(out, "CX \xC2\x80\xF0\x9F\x98\x80\xE2\x82\xAC");
+}
+
+static void
+test_gbk_invalid(void **state)
+{
+	static const struct {
+		uint8_t b[4];
+		size_t  n;
+	} bad[] = {
+		{ { 0x80 }, 1 },                   /* not a lead octet */
+		{ { 0xFF }, 1 },
+		{ { 0xB2, 0x20 }, 2 },             /* a bad trail octet */
+		{ { 0xB2, 0x7F }, 2 },
+		{ { 0xB2 }, 1 },                   /* truncated */
+		{ { 0x81, 0x30, 0x81 }, 3 },       /* truncated four-octet */
+		{ { 0x81, 0x30, 0x20, 0x30 }, 4 }, /* bad third octet */
+	};
+	char out[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(out, 'x', sizeof(out));
+		assert_int_equal(charset_gbk_decode(bad[i].b, bad[i].n, out,
+		    sizeof(out)), -1);
+		assert_string_equal(out, "");
+	}
+	/* Good text, then a truncated character at the end. */
+	{
+		static const uint8_t tail[] = { 0xB2, 0xE9, 0xD1 };
+
+		assert_int_equal(charset_gbk_decode(tail, sizeof(tail), out,
+		    sizeof(out)), -1);
+		assert_string_equal(out, "");
+	}
+}
+
+static void
+test_gbk_out_too_small(void **state)
+{
+	static const uint8_t in[] = { 0xB2, 0xE9, 0xD1, 0xAF };  /* 查询 */
+	char out[8];
+
+	(void)state;
+	/* 6 octets of UTF-8 and the NUL: 7 fits, 6 does not. */
+	assert_int_equal(charset_gbk_decode(in, sizeof(in), out, 7), 6);
+	assert_string_equal(out, "查询");
+	assert_int_equal(charset_gbk_decode(in, sizeof(in), out, 6), -1);
+	assert_string_equal(out, "");
+	assert_int_equal(charset_gbk_decode(in, sizeof(in), out, 0), -1);
+	/* The documented bound: len * 3 / 2 + 1. */
+	assert_int_equal(charset_gbk_decode(in, sizeof(in), out,
+	    sizeof(in) * 3 / 2 + 1), 6);
+}
+
+static void
+test_gbk_empty(void **state)
+{
+	char out[4] = "xyz";
+
+	(void)state;
+	assert_int_equal(charset_gbk_decode(NULL, 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(charset_gbk_decode((const uint8_t *)"", 0, out, 1),
+	    0);
+	assert_string_equal(out, "");
+}
+
 int
 main(void)
 {
@@ -652,6 +753,11 @@ main(void)
 		T(test_utf8_valid),
 		T(test_utf8_next_put),
 		T(test_fast_paths_agree),
+		T(test_gbk_chinese),
+		T(test_gbk_ascii_and_four_octets),
+		T(test_gbk_invalid),
+		T(test_gbk_out_too_small),
+		T(test_gbk_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

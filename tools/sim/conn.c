@@ -75,6 +75,14 @@ write_bytes(struct sim_conn *c, const uint8_t *b, size_t len)
 		sim_conn_close(c, "write failed");
 }
 
+/* Raw bytes (a CMPP frame); 0, or -1 when the write closed the link. */
+int
+sim_conn_write(struct sim_conn *c, const uint8_t *b, size_t len)
+{
+	write_bytes(c, b, len);
+	return c->dead ? -1 : 0;
+}
+
 int
 sim_conn_send(struct sim_conn *c, const struct pdu *p)
 {
@@ -108,6 +116,10 @@ enquire_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (c->sim->opt.protocol != SIM_SMPP) {
+		sim_cmpp_active_test(c);
+		return;
+	}
 	pdu_init(&p, PDU_ENQUIRE_LINK, 0, sim_conn_next_seq(c));
 	sim_conn_send(c, &p);
 }
@@ -149,6 +161,9 @@ run_after(struct sim_conn *c, enum sim_after after, struct sim_mo *receipt)
 		break;
 	case SIM_AFTER_CLOSE:
 		close_after_flush(c, "unbind");
+		break;
+	case SIM_AFTER_TERMINATE:
+		close_after_flush(c, "terminate");
 		break;
 	case SIM_AFTER_RECEIPT:
 		sim_mo_enqueue(c->sim, receipt);
@@ -210,32 +225,25 @@ delay_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Sends a response now, or after --delay-ms. Takes ownership of receipt
- * (queued once the response is out, freed if the connection dies first).
+ * Sends an encoded response now, or after --delay-ms. Takes ownership of
+ * receipt (queued once the response is out, freed if the connection dies
+ * first).
  */
 void
-sim_conn_respond(struct sim_conn *c, const struct pdu *r,
+sim_conn_respond_bytes(struct sim_conn *c, const uint8_t *b, size_t len,
     enum sim_after after, struct sim_mo *receipt)
 {
 	struct sim_delayed *d;
-	char err[256];
 	uint64_t now;
-	int n;
 
 	if (c->sim->opt.delay_ms == 0) {
-		if (sim_conn_send(c, r) == 0)
+		if (sim_conn_write(c, b, len) == 0)
 			run_after(c, after, receipt);
 		else
 			free(receipt);
 		return;
 	}
-	if ((n = pdu_encode(r, encbuf, sizeof(encbuf), err, sizeof(err))) < 0) {
-		sim_log("conn %u: cannot encode %s: %s", c->id,
-		    pdu_command_name(r->command_id), err);
-		free(receipt);
-		return;
-	}
-	if ((d = calloc(1, sizeof(*d) + (size_t)n)) == NULL) {
+	if ((d = calloc(1, sizeof(*d) + len)) == NULL) {
 		sim_log("conn %u: out of memory delaying a response", c->id);
 		free(receipt);
 		return;
@@ -244,11 +252,27 @@ sim_conn_respond(struct sim_conn *c, const struct pdu *r,
 	d->due_ms = now + (uint64_t)c->sim->opt.delay_ms;
 	d->after = after;
 	d->receipt = receipt;
-	d->len = (size_t)n;
-	memcpy(d->bytes, encbuf, (size_t)n);
+	d->len = len;
+	memcpy(d->bytes, b, len);
 	TAILQ_INSERT_TAIL(&c->delayed, d, entry);
 	if (!evtimer_pending(c->delay_timer, NULL))
 		arm_delay(c, now);
+}
+
+void
+sim_conn_respond(struct sim_conn *c, const struct pdu *r,
+    enum sim_after after, struct sim_mo *receipt)
+{
+	char err[256];
+	int n;
+
+	if ((n = pdu_encode(r, encbuf, sizeof(encbuf), err, sizeof(err))) < 0) {
+		sim_log("conn %u: cannot encode %s: %s", c->id,
+		    pdu_command_name(r->command_id), err);
+		free(receipt);
+		return;
+	}
+	sim_conn_respond_bytes(c, encbuf, (size_t)n, after, receipt);
 }
 
 static void
@@ -277,7 +301,8 @@ on_bind(struct sim_conn *c, const struct pdu *p)
 	sim_json_str(&j, "status", pdu_status_name(st));
 	sim_json_int(&j, "conn", c->id);
 	sim_json_end(&j);
-	sim_human_bind(c, m->name, p->system_id, st);
+	sim_human_bind(c, m->name, p->system_id, st == ESME_OK ? NULL :
+	    pdu_status_name(st));
 
 	pdu_init(&r, p->command_id | PDU_RESP_BIT, st, p->sequence);
 	snprintf(r.system_id, sizeof(r.system_id), "%s", SIM_SYSTEM_ID);
@@ -407,29 +432,42 @@ read_cb(struct bufferevent *bev, void *arg)
 	struct sim_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	const struct sim_opts *o = &c->sim->opt;
-	uint8_t hdr[PDU_HEADER_LEN];
+	bool cmpp = o->protocol != SIM_SMPP;
+	size_t hlen = cmpp ? CMPP_HEADER_LEN : PDU_HEADER_LEN;
+	uint8_t hdr[PDU_HEADER_LEN > CMPP_HEADER_LEN ? PDU_HEADER_LEN :
+	    CMPP_HEADER_LEN];
 	struct pdu h;
 	char err[128];
 
-	while (!c->dead && !c->draining &&
-	    evbuffer_get_length(in) >= PDU_HEADER_LEN) {
+	while (!c->dead && !c->draining && evbuffer_get_length(in) >= hlen) {
 		const uint8_t *buf;
 		uint32_t len;
 
-		evbuffer_copyout(in, hdr, sizeof(hdr));
-		if (pdu_header(hdr, sizeof(hdr), &h, err, sizeof(err)) == -1) {
+		evbuffer_copyout(in, hdr, hlen);
+		if (cmpp && sim_cmpp_frame_len(hdr, hlen, &len, err,
+		    sizeof(err)) == -1) {
+			sim_log("conn %u: %s", c->id, err);
+			sim_conn_close(c, "bad Total_Length");
+			return;
+		}
+		if (!cmpp &&
+		    pdu_header(hdr, hlen, &h, err, sizeof(err)) == -1) {
 			sim_log("conn %u: %s", c->id, err);
 			sim_conn_close(c, "bad command_length");
 			return;
 		}
-		len = be32(hdr);
+		if (!cmpp)
+			len = be32(hdr);
 		if (evbuffer_get_length(in) < len)
 			return;
 		if ((buf = evbuffer_pullup(in, len)) == NULL) {
 			sim_conn_close(c, "out of memory");
 			return;
 		}
-		handle(c, buf, len);
+		if (cmpp)
+			sim_cmpp_handle(c, buf, len);
+		else
+			handle(c, buf, len);
 		evbuffer_drain(in, len);
 		c->rx_pdus++;
 		if (o->drop_after > 0 && c->rx_pdus == (unsigned long)o->drop_after &&

@@ -146,17 +146,16 @@ sim_human_listening(struct sim *s, const char *host, unsigned port)
 
 void
 sim_human_bind(struct sim_conn *c, const char *mode, const char *system_id,
-    uint32_t status)
+    const char *refusal)
 {
 	if (!sim_human)
 		return;
 	fputs("-- ", stdout);
 	put_str(system_id);
-	if (status == ESME_OK)
+	if (refusal == NULL)
 		printf(" bound as %s (link %u)", mode, c->id);
 	else
-		printf(" bind refused: %s (link %u)", pdu_status_name(status),
-		    c->id);
+		printf(" bind refused: %s (link %u)", refusal, c->id);
 	line_end();
 }
 
@@ -223,14 +222,14 @@ sim_human_mo_sent(struct sim *s, const struct sim_mo *mo)
 }
 
 void
-sim_human_refused(const struct sim_mo *mo, uint32_t status, long retry_ms)
+sim_human_refused(const struct sim_mo *mo, const char *status, long retry_ms)
 {
 	if (!sim_human)
 		return;
 	printf("-- smsgwd answered the %s ", mo->kind == SIM_MO_RECEIPT ?
 	    "receipt for" : "text from");
 	put_str(mo->pdu.src.addr);
-	printf(" with %s; again in %ld ms", pdu_status_name(status), retry_ms);
+	printf(" with %s; again in %ld ms", status, retry_ms);
 	line_end();
 }
 

@@ -4,6 +4,8 @@
  * second) from distinct senders with a realistic mix of texts, answers
  * every submit_sm at once, matches each reply to its text by destination
  * address and prints one JSON summary line with the latency percentiles.
+ * Over CMPP (--protocol) the texts are DELIVERs and the replies SUBMITs,
+ * matched by Dest_terminal_Id (cmpp.c builds the frames).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -247,9 +249,18 @@ send_one(struct sim_load *l, uint32_t i)
 	struct load_msg *m = &l->msgs[i];
 	struct segments sg;
 	struct pdu p;
-	char text[160], err[128];
+	char text[160], err[128], src[24];
 	size_t n = text_of(l, m, text, sizeof(text));
 
+	if (l->sim->opt.protocol != SIM_SMPP) {
+		snprintf(src, sizeof(src), "%" PRIu64, m->sender);
+		if (m->sent_ns == 0)
+			m->sent_ns = now_ns();
+		m->state = L_OUT;
+		l->out++;
+		return sim_cmpp_send_text(l->conn, LOAD_SEQ_BASE + i, src, text,
+		    n);
+	}
 	if (segment_text(text, n, SEG_UDH, 0, &sg, err, sizeof(err)) == -1) {
 		sim_log("load: text %u: %s", i, err);
 		return -1;
@@ -533,16 +544,24 @@ sim_load_closed(struct sim_conn *c)
 bool
 sim_load_resp(struct sim_conn *c, const struct pdu *p)
 {
+	return sim_load_ack(c, p->sequence, p->command_id != PDU_GENERIC_NACK &&
+	    p->command_status == ESME_OK);
+}
+
+/* The same for any protocol: true when seq is one of ours. */
+bool
+sim_load_ack(struct sim_conn *c, uint32_t seq, bool ok)
+{
 	struct sim_load *l = c->sim->load;
 	uint32_t i;
 
-	if (p->sequence < LOAD_SEQ_BASE || p->sequence - LOAD_SEQ_BASE >= l->n)
+	if (seq < LOAD_SEQ_BASE || seq - LOAD_SEQ_BASE >= l->n)
 		return false;
-	i = p->sequence - LOAD_SEQ_BASE;
+	i = seq - LOAD_SEQ_BASE;
 	if (l->msgs[i].state != L_OUT)
 		return true;
 	l->out--;
-	if (p->command_id == PDU_GENERIC_NACK || p->command_status != ESME_OK) {
+	if (!ok) {
 		l->resp_errors++;
 		l->msgs[i].state = L_UNSENT;
 		l->retry[l->nretry++] = i;
@@ -574,13 +593,28 @@ first_part(const struct pdu *p)
 void
 sim_load_submit(struct sim_conn *c, const struct pdu *p)
 {
-	struct sim_load *l = c->sim->load;
 	struct sim *s = c->sim;
 	struct pdu r;
+
+	sim_load_count(c, p->dst.addr, first_part(p));
+	pdu_init(&r, PDU_SUBMIT_SM | PDU_RESP_BIT, c->tx ? ESME_OK :
+	    ESME_INVBNDSTS, p->sequence);
+	snprintf(r.message_id, sizeof(r.message_id), "%" PRIx64,
+	    s->next_msgid++);
+	sim_conn_send(c, &r);
+	sim_load_check_done(s->load);
+}
+
+/* Counts a submit to dst (first: the first part of its message, or a
+ * whole one) and matches it to the text it replies to. */
+void
+sim_load_count(struct sim_conn *c, const char *dst, bool first)
+{
+	struct sim_load *l = c->sim->load;
 	uint64_t t = now_ns();
 	long i;
 
-	i = hget(l, addr_number(p->dst.addr));
+	i = hget(l, addr_number(dst));
 	if (l->started && t >= l->t0_ns) {
 		uint64_t sec = (t - l->t0_ns) / 1000000000ull;
 
@@ -590,7 +624,7 @@ sim_load_submit(struct sim_conn *c, const struct pdu *p)
 				l->other_sec[sec]++;
 		}
 	}
-	if (first_part(p)) {
+	if (first) {
 		if (i < 0 ||
 		    l->msgs[i].sent_ns == 0 || l->msgs[i].sent_ns > t)
 			l->unmatched++;     /* or a shared sender's, not sent yet */
@@ -605,11 +639,11 @@ sim_load_submit(struct sim_conn *c, const struct pdu *p)
 			l->last_reply_ns = l->last_progress_ns = t;
 		}
 	}
-	pdu_init(&r, PDU_SUBMIT_SM | PDU_RESP_BIT, c->tx ? ESME_OK :
-	    ESME_INVBNDSTS, p->sequence);
-	snprintf(r.message_id, sizeof(r.message_id), "%" PRIx64,
-	    s->next_msgid++);
-	sim_conn_send(c, &r);
+}
+
+void
+sim_load_check_done(struct sim_load *l)
+{
 	if (l->replies >= l->n && l->acked >= l->n)
 		finish(l, "complete");
 }

@@ -103,7 +103,7 @@ set_msgid(struct sim_opts *o, const char *v, char *err, size_t errlen)
 }
 
 static int
-set_throttle(struct sim_opts *o, const char *v, char *err, size_t errlen)
+frac_ppm(const char *v, uint32_t *ppm, char *err, size_t errlen)
 {
 	char *end;
 	double f;
@@ -114,8 +114,93 @@ set_throttle(struct sim_opts *o, const char *v, char *err, size_t errlen)
 		snprintf(err, errlen, "expected a fraction between 0 and 1");
 		return -1;
 	}
-	o->throttle_ppm = (uint32_t)(f * 1e6 + 0.5);
+	*ppm = (uint32_t)(f * 1e6 + 0.5);
 	return 0;
+}
+
+static int
+set_throttle(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	return frac_ppm(v, &o->throttle_ppm, err, errlen);
+}
+
+static int
+set_msgqfull(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	return frac_ppm(v, &o->msgqfull_ppm, err, errlen);
+}
+
+/* PREFIX:STATUS, the status hex (0x0B) or decimal, one SMPP knows. */
+static int
+set_refuse(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	const char *colon = strrchr(v, ':'), *name;
+	struct sim_refuse *r;
+	unsigned long st;
+	char *end;
+	size_t n;
+
+	if (o->nrefuse == SIM_REFUSE_MAX) {
+		snprintf(err, errlen, "at most %d prefixes", SIM_REFUSE_MAX);
+		return -1;
+	}
+	if (colon == NULL || (n = (size_t)(colon - v)) == 0 ||
+	    n >= sizeof(r->prefix) || strspn(v, "0123456789") != n) {
+		snprintf(err, errlen, "expected DIGITS:STATUS");
+		return -1;
+	}
+	errno = 0;
+	st = strtoul(colon + 1, &end, 0);
+	name = pdu_status_name((uint32_t)st);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || st == 0 ||
+	    st > 0xFFFFFFFFul || strcmp(name, "ESME_UNKNOWN_STATUS") == 0 ||
+	    strcmp(name, "ESME_VENDOR_SPECIFIC") == 0) {
+		snprintf(err, errlen, "expected an SMPP 3.4 error status "
+		    "(0x0B or 11)");
+		return -1;
+	}
+	r = &o->refuse[o->nrefuse++];
+	memcpy(r->prefix, v, n);
+	r->prefix[n] = '\0';
+	r->status = (uint32_t)st;
+	return 0;
+}
+
+static int
+set_protocol(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	static const struct { const char *name; enum sim_proto p; } t[] = {
+		{ "smpp", SIM_SMPP }, { "cmpp30", SIM_CMPP30 },
+		{ "cmpp20", SIM_CMPP20 },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(v, t[i].name) == 0) {
+			o->protocol = t[i].p;
+			return 0;
+		}
+	snprintf(err, errlen, "expected smpp, cmpp30 or cmpp20");
+	return -1;
+}
+
+/* N[:FRAC]: a SUBMIT_RESP Result (1-255) for this fraction (1) of submits. */
+static int
+set_cmpp_result(struct sim_opts *o, const char *v, char *err, size_t errlen)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || end == v || n < 1 || n > 255 ||
+	    (*end != '\0' && *end != ':')) {
+		snprintf(err, errlen, "expected a Result 1-255, then :FRAC");
+		return -1;
+	}
+	o->cmpp_result = (uint32_t)n;
+	o->cmpp_result_ppm = 1000000;
+	return *end == ':' ? frac_ppm(end + 1, &o->cmpp_result_ppm, err,
+	    errlen) : 0;
 }
 
 enum optkind { K_FLAG, K_NUM, K_STR, K_FN };
@@ -131,9 +216,11 @@ static const struct optdef {
 #define SZ(f)  sizeof(((struct sim_opts *)0)->f)
 	{ "listen", "HOST:PORT", "listen address (127.0.0.1:2775; port 0 = any)",
 	    K_STR, OFF(listen), SZ(listen), 0, 0, NULL },
-	{ "system-id", "ID", "system_id ESMEs must bind with (smsgwd)",
-	    K_STR, OFF(system_id), SZ(system_id), 0, 0, NULL },
-	{ "password", "PW", "bind password (secret)",
+	{ "protocol", "smpp|cmpp30|cmpp20", "what the listener speaks (smpp)",
+	    K_FN, 0, 0, 0, 0, set_protocol },
+	{ "system-id", "ID", "system_id ESMEs must bind with; CMPP: the SP_Id "
+	    "(smsgwd)", K_STR, OFF(system_id), SZ(system_id), 0, 0, NULL },
+	{ "password", "PW", "bind password; CMPP: the shared secret (secret)",
 	    K_STR, OFF(password), SZ(password), 0, 0, NULL },
 	{ "inject", "FILE", "MO texts, lines '<phone> <text>'",
 	    K_STR, OFF(inject), SZ(inject), 0, 0, NULL },
@@ -145,6 +232,10 @@ static const struct optdef {
 	    K_STR, OFF(short_code), SZ(short_code), 0, 0, NULL },
 	{ "mo-long", "udh|sar|payload", "how long MO texts are split (udh)",
 	    K_FN, 0, 0, 0, 0, set_mo_long },
+	{ "mo-gbk", NULL, "CMPP: non-ASCII MO texts as Msg_Fmt 15 (GB18030)",
+	    K_FLAG, OFF(mo_gbk), 0, 0, 0, NULL },
+	{ "mo-udh16", NULL, "CMPP: long MO texts with a 16-bit reference UDH",
+	    K_FLAG, OFF(mo_udh16), 0, 0, 0, NULL },
 	{ "mo-window", "W", "unacknowledged deliver_sm per link (10)",
 	    K_NUM, OFF(mo_window), 0, 1, 100000, NULL },
 	{ "mo-retry-ms", "N", "redeliver after an error resp after N ms (1000)",
@@ -165,6 +256,15 @@ static const struct optdef {
 	    K_FLAG, OFF(drop_once), 0, 0, 0, NULL },
 	{ "throttle", "FRAC", "answer this fraction of submits ESME_RTHROTTLED",
 	    K_FN, 0, 0, 0, 0, set_throttle },
+	{ "msgqfull", "FRAC", "answer this fraction of submits ESME_RMSGQFUL "
+	    "(at random, seeded)", K_FN, 0, 0, 0, 0, set_msgqfull },
+	{ "refuse-prefix", "DIGITS:STATUS", "answer submits whose "
+	    "destination_addr starts with DIGITS with STATUS (0x0B = "
+	    "ESME_RINVDSTADR); repeatable",
+	    K_FN, 0, 0, 0, 0, set_refuse },
+	{ "cmpp-result", "N[:FRAC]", "CMPP: answer this fraction (1) of "
+	    "submits with SUBMIT_RESP Result N (9, 13, ...)",
+	    K_FN, 0, 0, 0, 0, set_cmpp_result },
 	{ "delay-ms", "N", "delay every response by N ms",
 	    K_NUM, OFF(delay_ms), 0, 0, 600000, NULL },
 	{ "no-resp", NULL, "never answer submit_sm",
@@ -286,6 +386,15 @@ parse_options(int argc, char **argv, struct sim_opts *o)
 		sim_log("unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	if (o->protocol == SIM_SMPP && strlen(o->password) > 8) {
+		sim_log("--password %s: longer than 8 characters", o->password);
+		return -1;
+	}
+	if (o->protocol != SIM_SMPP && strlen(o->system_id) > 6) {
+		sim_log("--system-id %s: an SP_Id has 6 characters at most",
+		    o->system_id);
+		return -1;
+	}
 	if (o->load > 0 && o->load_cases[0] == '\0') {
 		sim_log("--load needs --load-cases FILE");
 		return -1;
@@ -350,6 +459,8 @@ start_listener(struct sim *s)
 	}
 	sim_json_begin(&j, "listening");
 	sim_json_int(&j, "port", ntohs(sin.sin_port));
+	if (s->opt.protocol != SIM_SMPP)
+		sim_json_str(&j, "protocol", sim_cmpp_name(s));
 	sim_json_end(&j);
 	sim_human_listening(s, host, ntohs(sin.sin_port));
 	return 0;

@@ -84,14 +84,13 @@ fill_part(const struct segments *sg, int i, struct sim_mo *mo)
 	}
 }
 
+/* SMPP: one deliver_sm per part, split as --mo-long says. */
 static int
-add_text(struct sim *s, const char *phone, const char *text, size_t len,
-    char *err, size_t errlen)
+split_smpp(struct sim *s, const char *text, size_t len,
+    struct sim_mo_list *parts, uint8_t *dcs, char *err, size_t errlen)
 {
-	struct sim_mo_list parts = TAILQ_HEAD_INITIALIZER(parts);
 	struct segments sg;
-	struct sim_json j;
-	int i;
+	int i, total;
 
 	if (segment_text(text, len, s->opt.mo_long, s->mo_ref++, &sg, err,
 	    errlen) == -1)
@@ -101,28 +100,55 @@ add_text(struct sim *s, const char *phone, const char *text, size_t len,
 
 		if (mo == NULL) {
 			snprintf(err, errlen, "out of memory");
-			sim_mo_free_list(&parts);
 			segments_free(&sg);
 			return -1;
 		}
-		mo->kind = SIM_MO_TEXT;
 		pdu_init(&mo->pdu, PDU_DELIVER_SM, 0, 0);
+		fill_part(&sg, i, mo);
+		TAILQ_INSERT_TAIL(parts, mo, entry);
+	}
+	*dcs = sg.data_coding;
+	total = sg.total;
+	segments_free(&sg);
+	return total;
+}
+
+static int
+add_text(struct sim *s, const char *phone, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	struct sim_mo_list parts = TAILQ_HEAD_INITIALIZER(parts);
+	struct sim_json j;
+	struct sim_mo *mo;
+	uint8_t dcs = 0;
+	int total;
+
+	if (s->opt.protocol == SIM_SMPP)
+		total = split_smpp(s, text, len, &parts, &dcs, err, errlen);
+	else
+		total = sim_cmpp_mo_split(s, text, len, &parts, &dcs, err,
+		    errlen);
+	if (total == -1) {
+		sim_mo_free_list(&parts);
+		return -1;
+	}
+	TAILQ_FOREACH(mo, &parts, entry) {
+		mo->kind = SIM_MO_TEXT;
 		set_sender(&mo->pdu.src, phone);
 		snprintf(mo->pdu.dst.addr, sizeof(mo->pdu.dst.addr), "%s",
 		    s->opt.short_code);
 		mo->pdu.dst.npi = 1;
-		fill_part(&sg, i, mo);
-		TAILQ_INSERT_TAIL(&parts, mo, entry);
 	}
 	sim_json_begin(&j, "mo_queued");
 	sim_json_str(&j, "from", phone);
 	sim_json_str(&j, "to", s->opt.short_code);
-	sim_json_int(&j, "parts", sg.total);
-	sim_json_int(&j, "dcs", sg.data_coding);
+	sim_json_int(&j, "parts", total);
+	sim_json_int(&j, "dcs", dcs);
 	sim_json_strn(&j, "text", text, len);
+	if (s->opt.protocol != SIM_SMPP)
+		sim_json_str(&j, "protocol", sim_cmpp_name(s));
 	sim_json_end(&j);
-	sim_human_mo(s, phone, text, len, sg.total);
-	segments_free(&sg);
+	sim_human_mo(s, phone, text, len, total);
 	TAILQ_CONCAT(&s->mo_queue, &parts, entry);
 	sim_mo_pump(s);
 	return 0;
@@ -187,10 +213,17 @@ send_mo(struct sim_conn *c, struct sim_mo *mo)
 	sim_json_int(&j, "parts", mo->parts);
 	sim_json_int(&j, "attempt", mo->attempts);
 	sim_json_int(&j, "conn", c->id);
+	if (c->sim->opt.protocol != SIM_SMPP) {
+		sim_json_str(&j, "protocol", sim_cmpp_name(c->sim));
+		sim_json_int(&j, "msg_fmt", mo->pdu.data_coding);
+	}
 	sim_json_end(&j);
 	sim_human_mo_sent(c->sim, mo);
 	/* On failure the close has already requeued it. */
-	sim_conn_send(c, &mo->pdu);
+	if (c->sim->opt.protocol != SIM_SMPP)
+		sim_cmpp_send_mo(c, mo);
+	else
+		sim_conn_send(c, &mo->pdu);
 }
 
 static void
@@ -276,43 +309,72 @@ sim_mo_pump(struct sim *s)
 	}
 }
 
-/* deliver_sm_resp, or a generic_nack that may answer a deliver_sm. */
-void
-sim_mo_resp(struct sim_conn *c, const struct pdu *p)
+/*
+ * The answer to our deliver_sm (DELIVER) seq: ok, or refused with status
+ * (a name). result is the CMPP Result, or -1 for SMPP; nack: a
+ * generic_nack, which need not be about a deliver_sm at all.
+ */
+static void
+answered(struct sim_conn *c, uint32_t seq, bool ok, const char *status,
+    long result, bool nack)
 {
 	struct sim *s = c->sim;
 	struct sim_json j;
 	struct sim_mo *mo;
 
-	if (s->load != NULL && sim_load_resp(c, p))
-		return;
 	TAILQ_FOREACH(mo, &c->outstanding, entry)
-		if (mo->pdu.sequence == p->sequence)
+		if (mo->pdu.sequence == seq)
 			break;
 	if (mo == NULL) {
-		if (p->command_id != PDU_GENERIC_NACK)
+		if (!nack)
 			sim_log("conn %u: deliver_sm_resp for unknown seq %u",
-			    c->id, p->sequence);
+			    c->id, seq);
 		return;
 	}
 	TAILQ_REMOVE(&c->outstanding, mo, entry);
 	c->n_out--;
 
 	sim_json_begin(&j, "deliver_sm_resp");
-	sim_json_int(&j, "seq", p->sequence);
-	sim_json_str(&j, "status", pdu_status_name(p->command_status));
+	sim_json_int(&j, "seq", seq);
+	sim_json_str(&j, "status", status);
 	sim_json_str(&j, "to", mo->pdu.src.addr);
 	sim_json_str(&j, "kind", kind_name(mo->kind));
 	sim_json_int(&j, "conn", c->id);
+	if (result >= 0) {
+		sim_json_int(&j, "result", result);
+		sim_json_str(&j, "protocol", sim_cmpp_name(s));
+	}
 	sim_json_end(&j);
 
-	if (p->command_id == PDU_GENERIC_NACK || p->command_status != ESME_OK) {
-		sim_human_refused(mo, p->command_status, s->opt.mo_retry_ms);
+	if (!ok) {
+		sim_human_refused(mo, status, s->opt.mo_retry_ms);
 		mo->not_before_ms = sim_now_ms() + (uint64_t)s->opt.mo_retry_ms;
 		TAILQ_INSERT_TAIL(&s->mo_queue, mo, entry);
 	} else
 		free(mo);
 	sim_mo_pump(s);
+}
+
+/* deliver_sm_resp, or a generic_nack that may answer a deliver_sm. */
+void
+sim_mo_resp(struct sim_conn *c, const struct pdu *p)
+{
+	if (c->sim->load != NULL && sim_load_resp(c, p))
+		return;
+	answered(c, p->sequence, p->command_id != PDU_GENERIC_NACK &&
+	    p->command_status == ESME_OK, pdu_status_name(p->command_status),
+	    -1, p->command_id == PDU_GENERIC_NACK);
+}
+
+/* A CMPP DELIVER_RESP: Result 0 is "ESME_ROK" in the event, as for SMPP,
+ * so that a test reads both protocols alike. */
+void
+sim_mo_cmpp_resp(struct sim_conn *c, uint32_t seq, uint32_t result)
+{
+	if (c->sim->load != NULL && sim_load_ack(c, seq, result == 0))
+		return;
+	answered(c, seq, result == 0, result == 0 ? "ESME_ROK" :
+	    cmpp_result_name(result), (long)result, false);
 }
 
 /* Puts a dead link's unacknowledged deliver_sm back first in line. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "proto/cmpp.h"
 #include "proto/dlr.h"
 #include "proto/pdu.h"
 #include "proto/segment.h"
@@ -23,10 +24,24 @@ struct evbuffer;
 struct evconnlistener;
 struct reasm;
 
+/* --refuse-prefix PREFIX:STATUS: submits to these numbers get STATUS. */
+#define SIM_REFUSE_MAX 8
+struct sim_refuse {
+	char     prefix[PDU_ADDR_MAX];
+	uint32_t status;
+};
+
+/* --protocol: what the listener speaks. */
+enum sim_proto { SIM_SMPP, SIM_CMPP30, SIM_CMPP20 };
+
 struct sim_opts {
 	char     listen[64];             /* host:port */
-	char     system_id[16];
-	char     password[9];
+	char     system_id[16];          /* CMPP: the SP_Id (6 characters) */
+	char     password[33];           /* SMPP: 8 characters at most */
+	enum sim_proto protocol;
+	bool     mo_gbk, mo_udh16;       /* CMPP MO: Msg_Fmt 15, 16-bit ref */
+	uint32_t cmpp_result;            /* --cmpp-result N[:FRAC], 0 = off */
+	uint32_t cmpp_result_ppm;
 	char     inject[4096];           /* "" = none */
 	char     short_code[PDU_ADDR_MAX];
 	bool     no_stdin, dlr, dlr_no_tlv, dlr_other_form;
@@ -37,8 +52,11 @@ struct sim_opts {
 	long     mo_window, mo_retry_ms, drop_after, delay_ms, max_tps;
 	long     enquire_link_s, exit_after;
 	uint32_t throttle_ppm;           /* parts per million of submits */
+	uint32_t msgqfull_ppm;           /* --msgqfull, parts per million */
 	long     load, load_window, load_rate;   /* --load: 0 = off */
 	char     load_cases[4096];
+	struct sim_refuse refuse[SIM_REFUSE_MAX];
+	int      nrefuse;
 };
 
 enum sim_mo_kind { SIM_MO_TEXT, SIM_MO_RECEIPT };
@@ -51,12 +69,13 @@ struct sim_mo {
 	unsigned attempts;
 	uint64_t not_before_ms;          /* retry delay after an error resp */
 	struct pdu pdu;                  /* sequence is set at each send */
+	struct cmpp_report report;       /* CMPP: a receipt's status report */
 };
 TAILQ_HEAD(sim_mo_list, sim_mo);
 
 /* What to do once a (possibly delayed) response has been written. */
 enum sim_after { SIM_AFTER_NONE, SIM_AFTER_BOUND, SIM_AFTER_CLOSE,
-	SIM_AFTER_RECEIPT };
+	SIM_AFTER_RECEIPT, SIM_AFTER_TERMINATE };
 
 struct sim_delayed;
 TAILQ_HEAD(sim_delayed_list, sim_delayed);
@@ -100,6 +119,10 @@ struct sim {
 	unsigned               next_conn_id;
 	uint64_t               next_msgid;
 	uint64_t               throttle_acc;
+	uint64_t               msgqfull_rng;     /* xorshift state, 0 = unseeded */
+	uint64_t               cmpp_result_acc;  /* --cmpp-result FRAC */
+	uint16_t               cmpp_seq;         /* Msg_Id sequence */
+	uint32_t               cmpp_report_seq;  /* SMSC_sequence */
 	uint64_t               tps_second;
 	long                   tps_count;
 	long                   messages;
@@ -136,14 +159,18 @@ void sim_json_end(struct sim_json *j);
 int  sim_conn_accept(struct sim *s, int fd, const char *peer);
 void sim_conn_close(struct sim_conn *c, const char *reason);
 int  sim_conn_send(struct sim_conn *c, const struct pdu *p);
+int  sim_conn_write(struct sim_conn *c, const uint8_t *b, size_t len);
 uint32_t sim_conn_next_seq(struct sim_conn *c);
 void sim_conn_respond(struct sim_conn *c, const struct pdu *r,
     enum sim_after after, struct sim_mo *receipt);
+void sim_conn_respond_bytes(struct sim_conn *c, const uint8_t *b,
+    size_t len, enum sim_after after, struct sim_mo *receipt);
 void sim_conn_reap(struct sim *s);
 bool sim_conn_can_receive(const struct sim_conn *c);
 
 /* submit.c */
 void sim_submit_handle(struct sim_conn *c, const struct pdu *p);
+uint32_t sim_submit_admit(struct sim *s);
 
 /* mo.c */
 int  sim_mo_init(struct sim *s);
@@ -152,6 +179,7 @@ int  sim_mo_add_line(struct sim *s, const char *line, size_t len, char *err,
 void sim_mo_enqueue(struct sim *s, struct sim_mo *mo);
 void sim_mo_pump(struct sim *s);
 void sim_mo_resp(struct sim_conn *c, const struct pdu *p);
+void sim_mo_cmpp_resp(struct sim_conn *c, uint32_t seq, uint32_t result);
 void sim_mo_requeue(struct sim_conn *c);
 void sim_mo_free_list(struct sim_mo_list *l);
 
@@ -162,12 +190,12 @@ void sim_mo_free_list(struct sim_mo_list *l);
 extern bool sim_human;
 void sim_human_listening(struct sim *s, const char *host, unsigned port);
 void sim_human_bind(struct sim_conn *c, const char *mode,
-    const char *system_id, uint32_t status);
+    const char *system_id, const char *refusal);
 void sim_human_close(struct sim_conn *c, const char *reason);
 void sim_human_mo(struct sim *s, const char *phone, const char *text,
     size_t len, int parts);
 void sim_human_mo_sent(struct sim *s, const struct sim_mo *mo);
-void sim_human_refused(const struct sim_mo *mo, uint32_t status,
+void sim_human_refused(const struct sim_mo *mo, const char *status,
     long retry_ms);
 void sim_human_message(struct sim *s, const char *dst, const char *text,
     int n, const char *decode_error, int parts,
@@ -181,6 +209,25 @@ void sim_load_free(struct sim_load *l);
 void sim_load_bound(struct sim_conn *c);
 void sim_load_closed(struct sim_conn *c);
 bool sim_load_resp(struct sim_conn *c, const struct pdu *p);
+bool sim_load_ack(struct sim_conn *c, uint32_t seq, bool ok);
 void sim_load_submit(struct sim_conn *c, const struct pdu *p);
+void sim_load_count(struct sim_conn *c, const char *dst, bool first);
+void sim_load_check_done(struct sim_load *l);
+
+/*
+ * cmpp.c: the listener as a China Mobile ISMG (CMPP 3.0 or 2.0): CONNECT
+ * with the authenticator check, SUBMIT, DELIVER (MO texts, status
+ * reports), ACTIVE_TEST, TERMINATE, and the --load driver's frames.
+ */
+const char *sim_cmpp_name(const struct sim *s);
+int  sim_cmpp_frame_len(const uint8_t *hdr, size_t n, uint32_t *len,
+    char *err, size_t errlen);
+void sim_cmpp_handle(struct sim_conn *c, const uint8_t *buf, size_t len);
+void sim_cmpp_active_test(struct sim_conn *c);
+int  sim_cmpp_mo_split(struct sim *s, const char *text, size_t len,
+    struct sim_mo_list *parts, uint8_t *fmt, char *err, size_t errlen);
+int  sim_cmpp_send_mo(struct sim_conn *c, const struct sim_mo *mo);
+int  sim_cmpp_send_text(struct sim_conn *c, uint32_t seq, const char *src,
+    const char *text, size_t len);
 
 #endif

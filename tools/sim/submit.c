@@ -1,8 +1,8 @@
 /*
  * submit_sm as the carrier sees it: admission (bind state, --no-resp,
- * --throttle, --max-tps), a message id, one "submit_sm" line per part, one
- * "message" line (or phone line) per reassembled text, and the delivery
- * receipt (--dlr).
+ * --throttle, --msgqfull, --max-tps; the last three in --load mode too), a
+ * message id, one "submit_sm" line per part, one "message" line (or phone
+ * line) per reassembled text, and the delivery receipt (--dlr).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -101,6 +101,33 @@ throttled(struct sim *s)
 	return true;
 }
 
+/* A seeded xorshift64: every run refuses the same submits, at random. */
+static bool
+queue_full(struct sim *s)
+{
+	uint64_t x = s->msgqfull_rng != 0 ? s->msgqfull_rng :
+	    0x9E3779B97F4A7C15ull;
+
+	if (s->opt.msgqfull_ppm == 0)
+		return false;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->msgqfull_rng = x;
+	return x % PPM < s->opt.msgqfull_ppm;
+}
+
+/* --refuse-prefix: the status for this destination, or ESME_OK. */
+static uint32_t
+refused(const struct sim *s, const struct pdu *p)
+{
+	for (int i = 0; i < s->opt.nrefuse; i++)
+		if (strncmp(p->dst.addr, s->opt.refuse[i].prefix,
+		    strlen(s->opt.refuse[i].prefix)) == 0)
+			return s->opt.refuse[i].status;
+	return ESME_OK;
+}
+
 static bool
 over_tps(struct sim *s)
 {
@@ -116,6 +143,27 @@ over_tps(struct sim *s)
 		return true;
 	s->tps_count++;
 	return false;
+}
+
+/* --throttle, then --msgqfull, then --max-tps (which counts only the
+ * submits it lets through): ESME_OK or the status to answer with. */
+static uint32_t
+admit(struct sim *s)
+{
+	if (throttled(s))
+		return ESME_THROTTLED;
+	if (queue_full(s))
+		return ESME_MSGQFUL;
+	if (over_tps(s))
+		return ESME_THROTTLED;
+	return ESME_OK;
+}
+
+/* admit() for the CMPP side (cmpp.c), which answers Result 8 for both. */
+uint32_t
+sim_submit_admit(struct sim *s)
+{
+	return admit(s);
 }
 
 static void
@@ -276,6 +324,13 @@ sim_submit_handle(struct sim_conn *c, const struct pdu *p)
 	int n = 0;
 
 	if (s->load != NULL) {
+		/* A refused submit is no reply: the load counts accepted ones. */
+		if (c->tx && (st = admit(s)) != ESME_OK) {
+			pdu_init(&r, PDU_SUBMIT_SM | PDU_RESP_BIT, st,
+			    p->sequence);
+			sim_conn_send(c, &r);
+			return;
+		}
 		sim_load_submit(c, p);
 		return;
 	}
@@ -286,8 +341,10 @@ sim_submit_handle(struct sim_conn *c, const struct pdu *p)
 		st = SIM_ESME_RINVESMCLASS;
 	else if (s->opt.no_resp)
 		answer = false;
-	else if (throttled(s) || over_tps(s))
-		st = ESME_THROTTLED;
+	else if ((st = refused(s, p)) != ESME_OK)
+		;
+	else
+		st = admit(s);
 	if (answer && st == ESME_OK) {
 		idval = s->next_msgid++;
 		format_id(idval, s->opt.msgid_dec, msgid, sizeof(msgid));

@@ -28,7 +28,7 @@
 #include "daemon/privacy.h"
 #include "daemon/service.h"
 #include "daemon/link/links.h"
-#include "daemon/link/smpp.h"
+#include "daemon/link/link.h"
 #include "daemon/store.h"
 #include "proto/reasm.h"
 
@@ -48,7 +48,7 @@
 /* One deliver_sm waiting for its batch to commit. */
 struct pending {
 	struct carrier   *c;
-	struct smpp_link *link;
+	struct link *link;
 	uint64_t          token;
 	uint32_t          status;     /* deliver_sm_resp status if committed */
 	int               wrote;      /* wrote to the store in this batch */
@@ -104,7 +104,7 @@ pump_link(struct gateway *g, struct carrier *c, uint64_t *now_us)
 	struct outq_seg *seg;
 	int sent = 0;
 
-	while (smpp_link_can_submit(c->tx) &&
+	while (link_can_submit(c->tx) &&
 	    (seg = outq_next_on(g->outq, c->idx, clock_now_ms())) != NULL) {
 		struct pdu p;
 		char err[200];
@@ -112,9 +112,9 @@ pump_link(struct gateway *g, struct carrier *c, uint64_t *now_us)
 		outq_seg_pdu(seg, &p);
 		/* Each carrier knows us by its own short code. */
 		p.src = c->src;
-		if (smpp_link_submit(c->tx, &p, seg, err, sizeof(err)) == -1) {
+		if (link_submit(c->tx, &p, seg, err, sizeof(err)) == -1) {
 			log_err("outbox submit_sm does not encode: %s", err);
-			outq_done(g->outq, seg, SMPP_LINK_ENCODE, NULL,
+			outq_done(g->outq, seg, LINK_ENCODE, NULL,
 			    clock_now_ms());
 		} else {
 			int first;
@@ -247,7 +247,7 @@ on_final(void *arg, const struct outq_msg_info *m)
 		log_warn("outbox failed id=%llu to=%s parts=%d status=%s",
 		    (unsigned long long)m->id,
 		    mask_addr(m->dst->addr, a, sizeof(a)), m->parts,
-		    smpp_link_status_name(m->status));
+		    link_status_name(m->status));
 }
 
 /* Opens the shared transaction if it is not open: texts, part updates and
@@ -359,7 +359,7 @@ batch_flush(struct gateway *g)
 	for (int i = 0; i < g->nbatch; i++) {
 		struct pending *p = &g->batch[i];
 
-		smpp_link_ack(p->link, p->token, !ok && p->wrote ?
+		link_ack(p->link, p->token, !ok && p->wrote ?
 		    ESME_X_T_APPN : p->status);
 	}
 	for (int i = 0; ok && i < g->nbatch; i++)
@@ -468,7 +468,7 @@ handle_text(struct gateway *g, struct pending *pd, const struct inbound *in)
 }
 
 static void
-on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
+on_deliver(void *arg, struct link *l, const struct pdu *p,
     uint64_t token)
 {
 	struct carrier *c = arg;
@@ -530,7 +530,7 @@ on_deliver(void *arg, struct smpp_link *l, const struct pdu *p,
 }
 
 static void
-on_read_done(void *arg, struct smpp_link *l)
+on_read_done(void *arg, struct link *l)
 {
 	(void)l;
 	batch_flush(((struct carrier *)arg)->gw);
@@ -579,12 +579,12 @@ on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 		log_info("submit_sm link=%s outbox id=%llu status=%s: the "
 		    "carrier cannot reach the number; trying the next link",
 		    c->cfg.name, (unsigned long long)id,
-		    smpp_link_status_name(status));
+		    link_status_name(status));
 		outq_reroute(g->outq, cookie, status, clock_now_ms());
 	} else {
 		if (status != ESME_OK)
 			log_info("submit_sm link=%s outcome status=%s%s",
-			    c->cfg.name, smpp_link_status_name(status),
+			    c->cfg.name, link_status_name(status),
 			    outq_transient(status) ? " (will retry)" : "");
 		if (status == ESME_OK && txn(g) == 0)
 			(void)outbox_part_done(g->outbox, c->cfg.name, id, part,
@@ -596,7 +596,7 @@ on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 }
 
 static void
-on_bound(void *arg, struct smpp_link *l, int bound)
+on_bound(void *arg, struct link *l, int bound)
 {
 	struct carrier *c = arg;
 	struct gateway *g = c->gw;
@@ -612,21 +612,22 @@ on_bound(void *arg, struct smpp_link *l, int bound)
 }
 
 static void
-on_ready(void *arg, struct smpp_link *l)
+on_ready(void *arg, struct link *l)
 {
 	(void)l;
 	pump(((struct carrier *)arg)->gw);
 }
 
 static void
-on_stopped(void *arg, struct smpp_link *l)
+on_stopped(void *arg, struct link *l)
 {
 	struct carrier *c = arg;
 	struct gateway *g = c->gw;
 
-	log_info("smpp link=%s stopped", smpp_link_name(l));
+	log_info("smpp link=%s stopped", link_name(l));
 	if (links_stopped(g->links, c))
 		event_base_loopexit(g->base, NULL);
+	commit_idle(g);
 }
 
 static void
@@ -654,7 +655,7 @@ http_changed(void *arg)
 	fill(arg, 0);
 }
 
-static const struct smpp_link_cb link_cb = {
+static const struct link_cb link_cb = {
 	.on_bound = on_bound,
 	.on_deliver = on_deliver,
 	.on_submit_done = on_submit_done,

@@ -23,7 +23,7 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/privacy.h"
-#include "daemon/link/smpp.h"
+#include "daemon/link/link.h"
 
 /* Messages remembered as retried once (a restart forgets: at worst one
  * more try). */
@@ -404,7 +404,7 @@ outbox_final(struct outbox *ob, const struct outq_msg_info *m)
 
 	if (!m->ok)
 		return fail_row(ob, (int64_t)m->id, OB_FAILED, m->attempts,
-		    smpp_link_status_name(m->status));
+		    link_status_name(m->status));
 	/* Its row says submitted already and its one part row has the
 	 * SMSC's id: nothing to write. */
 	if (was_open && m->parts == 1 && !m->resumed) {

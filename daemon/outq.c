@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "daemon/link/smpp.h"
+#include "daemon/link/link.h"
 
 enum seg_state { SEG_WAITING, SEG_DELAYED, SEG_INFLIGHT, SEG_HELD, SEG_FINAL };
 
@@ -597,8 +597,8 @@ outq_transient(uint32_t status)
 	case ESME_MSGQFUL:
 	case ESME_SYSERR:
 	case ESME_X_T_APPN:
-	case SMPP_LINK_TIMEOUT:
-	case SMPP_LINK_LOST:
+	case LINK_TIMEOUT:
+	case LINK_LOST:
 		return 1;
 	}
 	return 0;
@@ -757,7 +757,7 @@ outq_done(struct outq *q, struct outq_seg *s, uint32_t status,
 			reroute_release(q, m);
 		return;
 	}
-	if (status == SMPP_LINK_TIMEOUT) {
+	if (status == LINK_TIMEOUT) {
 		uint64_t d = RETRY_FIRST_MS;
 
 		for (int i = 1; i < s->attempts && d < RETRY_MAX_MS; i++)

@@ -41,10 +41,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A tiny error buffer must truncate, not overflow. */
 	(void)conf_load_string(&c, "fuzz.conf", text, small, sizeof(small));
 	(void)conf_load_string(&c, "fuzz.conf", text, NULL, 0);
-	if (n == 0 && (memchr(c.smpp.host, '\0', sizeof(c.smpp.host)) == NULL ||
-	    memchr(c.smpp.password, '\0', sizeof(c.smpp.password)) == NULL ||
-	    memchr(c.locale.country_code, '\0',
-	    sizeof(c.locale.country_code)) == NULL))
+	if (c.nlinks < 0 || c.nlinks > CONF_MAX_LINKS)
+		abort();
+	for (int i = 0; n == 0 && i < c.nlinks; i++)
+		if (memchr(c.link[i].host, '\0', sizeof(c.link[i].host)) ==
+		    NULL || memchr(c.link[i].password, '\0',
+		    sizeof(c.link[i].password)) == NULL ||
+		    memchr(c.link[i].name, '\0', sizeof(c.link[i].name)) ==
+		    NULL || c.link[i].nreroute > CONF_MAX_REROUTE)
+			abort();
+	if (n == 0 && memchr(c.locale.country_code, '\0',
+	    sizeof(c.locale.country_code)) == NULL)
 		abort();
 	free(text);
 	return 0;

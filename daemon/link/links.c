@@ -137,14 +137,14 @@ links_row(struct links *s, const struct carrier *c)
 	snprintf(r.name, sizeof(r.name), "%s", c->cfg.name);
 	snprintf(r.state, sizeof(r.state), "%s", c->removed ? "draining" :
 	    !c->cfg.enabled ? "disabled" : c->bound_at != 0 ? "bound" :
-	    c->tx != NULL ? smpp_link_state(c->tx) : "idle");
+	    c->tx != NULL ? link_state(c->tx) : "idle");
 	snprintf(r.bind, sizeof(r.bind), "%s",
 	    c->cfg.bind == CONF_BIND_PAIR ? "pair" : "transceiver");
 	snprintf(r.host, sizeof(r.host), "%s:%d", c->cfg.host, c->cfg.port);
 	r.window = c->cfg.window;
-	r.in_flight = c->tx != NULL ? smpp_link_outstanding(c->tx) : 0;
+	r.in_flight = c->tx != NULL ? link_outstanding(c->tx) : 0;
 	r.max_tps = c->cfg.max_tps;
-	r.rate = c->tx != NULL ? smpp_link_rate(c->tx) : 0;
+	r.rate = c->tx != NULL ? link_rate(c->tx) : 0;
 	r.queued = (int64_t)outq_waiting_on(s->q, c->idx);
 	snprintf(r.last_error, sizeof(r.last_error), "%s", c->last_error);
 	r.bound_at = (int64_t)c->bound_at;
@@ -188,14 +188,14 @@ links_tick(struct links *s)
 		    (int64_t)outq_waiting_on(s->q, i));
 		if (c->tx != NULL)
 			metrics_set_label(M_LINK_RATE, c->cfg.name,
-			    smpp_link_rate(c->tx));
+			    link_rate(c->tx));
 	}
 }
 
 /* ---- bind state and failover ---------------------------------------------- */
 
 static void
-report_bound(struct links *s, struct carrier *c, struct smpp_link *l,
+report_bound(struct links *s, struct carrier *c, struct link *l,
     int bound)
 {
 	int total = 0, n = 0;
@@ -210,7 +210,7 @@ report_bound(struct links *s, struct carrier *c, struct smpp_link *l,
 	}
 	if (strcmp(c->cfg.name, "default") == 0)
 		service_status("SMSC %s:%d: link %s %s", c->cfg.host,
-		    c->cfg.port, smpp_link_name(l), bound ? "bound" :
+		    c->cfg.port, link_name(l), bound ? "bound" :
 		    "not bound");
 	else
 		service_status("links: %d of %d bound; %s %s", n, total,
@@ -247,12 +247,12 @@ failover_arm(struct carrier *c)
 }
 
 void
-links_bound(struct links *s, struct carrier *c, struct smpp_link *l,
+links_bound(struct links *s, struct carrier *c, struct link *l,
     int bound)
 {
 	/* While a link reports its drop it still says bound: trust "bound". */
-	int up = bound && smpp_link_is_bound(c->tx) &&
-	    smpp_link_is_bound(c->rx);
+	int up = bound && link_is_bound(c->tx) &&
+	    link_is_bound(c->rx);
 
 	if (up && c->bound_at == 0) {
 		c->bound_at = time(NULL);
@@ -265,7 +265,7 @@ links_bound(struct links *s, struct carrier *c, struct smpp_link *l,
 	} else if (!up && c->bound_at != 0) {
 		c->bound_at = 0;
 		snprintf(c->last_error, sizeof(c->last_error), "%s at %s",
-		    smpp_link_name(l), smpp_link_state(l));
+		    link_name(l), link_state(l));
 		if (!s->stopping && !c->removed)
 			failover_arm(c);
 	}
@@ -275,11 +275,11 @@ links_bound(struct links *s, struct carrier *c, struct smpp_link *l,
 
 /* ---- life ----------------------------------------------------------------- */
 
-static struct smpp_link *
-make_session(struct carrier *c, const char *name, enum smpp_link_mode mode)
+static struct link *
+make_session(struct carrier *c, const char *name, enum link_mode mode)
 {
 	const struct conf_smpp *k = &c->cfg;
-	struct smpp_link_cfg lc = {
+	struct link_cfg lc = {
 		.name = name,
 		.host = k->host,
 		.port = k->port,
@@ -295,7 +295,7 @@ make_session(struct carrier *c, const char *name, enum smpp_link_mode mode)
 		.reconnect_max_s = k->reconnect_max_s,
 	};
 
-	return smpp_link_new(c->set->base, &lc, c->set->h.cb, c);
+	return link_new(LINK_SMPP, c->set->base, &lc, c->set->h.cb, c);
 }
 
 static void
@@ -305,8 +305,8 @@ carrier_free(struct carrier *c)
 		return;
 	/* They hand their in-flight segments back to the queue. */
 	if (c->rx != NULL && c->rx != c->tx)
-		smpp_link_free(c->rx);
-	smpp_link_free(c->tx);
+		link_free(c->rx);
+	link_free(c->tx);
 	if (c->failover != NULL)
 		event_free(c->failover);
 	free(c);
@@ -374,9 +374,9 @@ carrier_start(struct carrier *c)
 		return;
 	c->set->running++;
 	c->running = 1;
-	smpp_link_start(c->tx);
+	link_start(c->tx);
 	if (c->rx != c->tx) {
-		smpp_link_start(c->rx);
+		link_start(c->rx);
 		c->running = 2;
 	}
 	/* Not bound yet: its messages wait for it only so long. */
@@ -389,8 +389,8 @@ carrier_stop(struct carrier *c)
 	if (c->tx == NULL || c->running == 0)
 		return;
 	if (c->rx != c->tx)
-		smpp_link_stop(c->rx);
-	smpp_link_stop(c->tx);
+		link_stop(c->rx);
+	link_stop(c->tx);
 }
 
 /* The routes file against the names by slot ("" for a free slot): a
@@ -492,10 +492,14 @@ links_stopped(struct links *s, struct carrier *c)
 		/* Taken out by a reload: gone once it has unbound, freed
 		 * outside its own callback. */
 		s->link[c->idx] = NULL;
+		log_info("reload: link=%s drained and unbound: removed",
+		    c->cfg.name);
 		if (event_base_once(s->base, -1, EV_TIMEOUT, carrier_free_cb,
 		    c, NULL) == -1)
 			log_err("link=%s: cannot schedule its release",
 			    c->cfg.name);
+		/* Its row goes with it. */
+		links_rows(s);
 		return 0;
 	}
 	return --s->running == 0 && s->stopping;
@@ -573,9 +577,9 @@ static void
 link_update(struct links *s, struct carrier *c, const struct conf_smpp *n)
 {
 	if (c->tx != NULL) {
-		smpp_link_set_limits(c->tx, n->window, n->max_tps);
+		link_set_limits(c->tx, n->window, n->max_tps);
 		if (c->rx != c->tx)
-			smpp_link_set_limits(c->rx, n->window, n->max_tps);
+			link_set_limits(c->rx, n->window, n->max_tps);
 	}
 	if (n->window != c->cfg.window || n->max_tps != c->cfg.max_tps)
 		log_info("reload: link=%s window=%d max_tps=%d", n->name,

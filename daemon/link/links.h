@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "daemon/conf.h"
-#include "daemon/link/smpp.h"
+#include "daemon/link/link.h"
 #include "proto/pdu.h"
 
 struct event;
@@ -31,7 +31,7 @@ struct carrier {
 	void             *gw;         /* the hooks' arg */
 	int               idx;        /* its slot */
 	struct conf_smpp  cfg;
-	struct smpp_link *tx, *rx;    /* the same for a transceiver; NULL
+	struct link *tx, *rx;    /* the same for a transceiver; NULL
 	                               * while disabled */
 	struct pdu_addr   src;        /* our short code on this carrier */
 	struct event     *failover;   /* failover_s after it went down */
@@ -42,7 +42,7 @@ struct carrier {
 };
 
 struct links_hooks {
-	const struct smpp_link_cb *cb;   /* the sessions' callbacks */
+	const struct link_cb *cb;   /* the sessions' callbacks */
 	void (*pump)(void *gw);          /* messages moved: send what can go */
 	int  (*txn)(void *gw);           /* the turn's transaction: 0 / -1 */
 	void  *gw;
@@ -80,7 +80,7 @@ int links_reroute_status(const struct carrier *c, uint32_t status);
 
 /* A session of c bound (1) or not: availability in the queue, the failover
  * grace, metrics, the service status, its row. */
-void links_bound(struct links *s, struct carrier *c, struct smpp_link *l,
+void links_bound(struct links *s, struct carrier *c, struct link *l,
     int bound);
 /* A session of c stopped for good. Returns 1 when the gateway is stopping
  * and every link has stopped; a link a reload took out is freed (later,

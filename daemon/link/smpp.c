@@ -61,12 +61,13 @@ struct slot {
 };
 
 struct smpp_link {
+	struct link          link;         /* first: a struct link */
 	struct event_base   *base;
 	struct evdns_base   *dns;
-	struct smpp_link_cfg cfg;
+	struct link_cfg      cfg;
 	char                 name[16], host[256], system_id[16];
 	char                 password[9], system_type[13];
-	struct smpp_link_cb  cb;
+	struct link_cb       cb;
 	void                *arg;
 
 	enum link_state      state;
@@ -96,6 +97,7 @@ struct smpp_link {
 };
 
 static void enter_state(struct smpp_link *, enum link_state);
+static int op_can_submit(struct link *);
 static void link_drop(struct smpp_link *, const char *);
 static void arm(struct smpp_link *, uint64_t);
 
@@ -103,18 +105,6 @@ static uint64_t
 timeout_ms(const struct smpp_link *l)
 {
 	return (uint64_t)l->cfg.response_timeout_s * 1000;
-}
-
-const char *
-smpp_link_status_name(uint32_t status)
-{
-	if (status == SMPP_LINK_TIMEOUT)
-		return "RESPONSE_TIMEOUT";
-	if (status == SMPP_LINK_LOST)
-		return "LINK_LOST";
-	if (status == SMPP_LINK_ENCODE)
-		return "ENCODE_FAILED";
-	return pdu_status_name(status);
 }
 
 static uint32_t
@@ -167,10 +157,10 @@ send_simple(struct smpp_link *l, uint32_t cmd, uint32_t status, uint32_t seq)
 static void
 maybe_ready(struct smpp_link *l)
 {
-	if (l->want_ready && smpp_link_can_submit(l)) {
+	if (l->want_ready && op_can_submit(&l->link)) {
 		l->want_ready = 0;
 		if (l->cb.on_ready != NULL)
-			l->cb.on_ready(l->arg, l);
+			l->cb.on_ready(l->arg, &l->link);
 	}
 }
 
@@ -267,7 +257,7 @@ on_deliver(struct smpp_link *l, const struct pdu *p)
 		send_simple(l, PDU_DELIVER_SM_RESP, refuse, p->sequence);
 		return;
 	}
-	l->cb.on_deliver(l->arg, l, p, (uint64_t)l->gen << 32 | p->sequence);
+	l->cb.on_deliver(l->arg, &l->link, p, (uint64_t)l->gen << 32 | p->sequence);
 }
 
 /* One decoded PDU from the SMSC. Requests switch on the command; responses
@@ -454,7 +444,7 @@ read_cb(struct bufferevent *bev, void *arg)
 	}
 	/* What was read before a bad frame is still answered. */
 	if (l->gen == gen && l->cb.on_read_done != NULL)
-		l->cb.on_read_done(l->arg, l);
+		l->cb.on_read_done(l->arg, &l->link);
 	if (bad != NULL && l->gen == gen)
 		link_drop(l, bad);
 	clock_turn_us = outer;
@@ -553,7 +543,7 @@ timer_cb(evutil_socket_t fd, short what, void *arg)
 				s->used = 0;
 				l->outstanding--;
 				l->cb.on_submit_done(l->arg, cookie,
-				    SMPP_LINK_TIMEOUT, NULL);
+				    LINK_TIMEOUT, NULL);
 				if (l->bev == NULL)
 					return;
 			} else if (s->deadline < next) {
@@ -679,7 +669,7 @@ enter_state(struct smpp_link *l, enum link_state next)
 		log_info("smpp link=%s bound system_id=%s host=%s port=%d",
 		    l->name, l->system_id, l->host, l->cfg.port);
 		if (l->cb.on_bound != NULL)
-			l->cb.on_bound(l->arg, l, 1);
+			l->cb.on_bound(l->arg, &l->link, 1);
 		break;
 	case ST_DRAINING:
 		l->drain_deadline = clock_ms() + timeout_ms(l);
@@ -695,7 +685,7 @@ enter_state(struct smpp_link *l, enum link_state next)
 		evtimer_del(l->timer);
 		evtimer_del(l->reconnect);
 		if (l->cb.on_stopped != NULL)
-			l->cb.on_stopped(l->arg, l);
+			l->cb.on_stopped(l->arg, &l->link);
 		break;
 	case ST_IDLE:
 		break;
@@ -745,15 +735,18 @@ link_drop(struct smpp_link *l, const char *reason)
 	l->read_paused = 0;
 	if (was_bound && now - l->bound_at >= STABLE_BIND_MS)
 		backoff_reset(&l->backoff);
-	fail_window(l, SMPP_LINK_LOST);
+	fail_window(l, LINK_LOST);
 	if (was_bound && l->cb.on_bound != NULL)
-		l->cb.on_bound(l->arg, l, 0);
+		l->cb.on_bound(l->arg, &l->link, 0);
 	enter_state(l, l->stopping ? ST_STOPPED : ST_WAIT);
 }
 
-struct smpp_link *
-smpp_link_new(struct event_base *base, const struct smpp_link_cfg *cfg,
-    const struct smpp_link_cb *cb, void *arg)
+static const struct link_ops smpp_ops;
+static void op_free(struct link *);
+
+struct link *
+smpp_link_new(struct event_base *base, const struct link_cfg *cfg,
+    const struct link_cb *cb, void *arg)
 {
 	struct smpp_link *l = calloc(1, sizeof(*l));
 
@@ -770,6 +763,8 @@ smpp_link_new(struct event_base *base, const struct smpp_link_cfg *cfg,
 	    cfg->system_type);
 	l->cfg.name = l->cfg.host = l->cfg.system_id = l->cfg.password =
 	    l->cfg.system_type = NULL;   /* use the copies above */
+	l->cfg.source_addr = l->cfg.service_id = l->cfg.fee_type =
+	    l->cfg.fee_code = NULL;      /* CMPP's */
 	l->cb = *cb;
 	l->arg = arg;
 	l->next_seq = 1;
@@ -788,19 +783,22 @@ smpp_link_new(struct event_base *base, const struct smpp_link_cfg *cfg,
 	backoff_init(&l->backoff, (uint32_t)cfg->reconnect_min_s * 1000,
 	    (uint32_t)cfg->reconnect_max_s * 1000,
 	    (uint64_t)getpid() << 32 ^ clock_us() ^ (uintptr_t)l);
-	return l;
+	l->link.ops = &smpp_ops;
+	return &l->link;
 fail:
-	smpp_link_free(l);
+	op_free(&l->link);
 	return NULL;
 }
 
-void
-smpp_link_free(struct smpp_link *l)
+static void
+op_free(struct link *lk)
 {
+	struct smpp_link *l = (struct smpp_link *)lk;
+
 	if (l == NULL)
 		return;
 	if (l->win != NULL)
-		fail_window(l, SMPP_LINK_LOST);
+		fail_window(l, LINK_LOST);
 	if (l->bev != NULL)
 		bufferevent_free(l->bev);
 	if (l->timer != NULL)
@@ -813,16 +811,20 @@ smpp_link_free(struct smpp_link *l)
 	free(l);
 }
 
-void
-smpp_link_start(struct smpp_link *l)
+static void
+op_start(struct link *lk)
 {
+	struct smpp_link *l = (struct smpp_link *)lk;
+
 	if (l->state == ST_IDLE)
 		enter_state(l, ST_CONNECTING);
 }
 
-void
-smpp_link_stop(struct smpp_link *l)
+static void
+op_stop(struct link *lk)
 {
+	struct smpp_link *l = (struct smpp_link *)lk;
+
 	if (l->stopping)
 		return;
 	l->stopping = 1;
@@ -844,9 +846,11 @@ smpp_link_stop(struct smpp_link *l)
 	}
 }
 
-int
-smpp_link_can_submit(struct smpp_link *l)
+static int
+op_can_submit(struct link *lk)
 {
+	struct smpp_link *l = (struct smpp_link *)lk;
+
 	uint64_t wait;
 
 	if (l->state != ST_BOUND || l->bev == NULL || l->stopping ||
@@ -865,15 +869,17 @@ smpp_link_can_submit(struct smpp_link *l)
 	return 1;
 }
 
-int
-smpp_link_submit(struct smpp_link *l, struct pdu *p, void *cookie,
-    char *err, size_t errlen)
+static int
+op_submit(struct link *lk, struct pdu *p, void *cookie, char *err,
+    size_t errlen)
 {
+	struct smpp_link *l = (struct smpp_link *)lk;
+
 	uint8_t buf[ENCODE_BUF];
 	struct slot *s = NULL;
 	int n;
 
-	if (!smpp_link_can_submit(l)) {
+	if (!op_can_submit(&l->link)) {
 		snprintf(err, errlen, "link not ready");
 		return -1;
 	}
@@ -907,9 +913,11 @@ smpp_link_submit(struct smpp_link *l, struct pdu *p, void *cookie,
 	return 0;
 }
 
-void
-smpp_link_ack(struct smpp_link *l, uint64_t token, uint32_t status)
+static void
+op_ack(struct link *lk, uint64_t token, uint32_t status)
 {
+	struct smpp_link *l = (struct smpp_link *)lk;
+
 	if ((uint32_t)(token >> 32) != l->gen || l->bev == NULL) {
 		log_debug("smpp link=%s ack for an earlier connection dropped; "
 		    "the SMSC will deliver again", l->name);
@@ -918,9 +926,11 @@ smpp_link_ack(struct smpp_link *l, uint64_t token, uint32_t status)
 	send_simple(l, PDU_DELIVER_SM_RESP, status, (uint32_t)token);
 }
 
-void
-smpp_link_set_limits(struct smpp_link *l, int window, int max_tps)
+static void
+op_set_limits(struct link *lk, int window, int max_tps)
 {
+	struct smpp_link *l = (struct smpp_link *)lk;
+
 	if (window > l->win_cap) {
 		struct slot *w = realloc(l->win, (size_t)window * sizeof(*w));
 
@@ -942,38 +952,58 @@ smpp_link_set_limits(struct smpp_link *l, int window, int max_tps)
 	maybe_ready(l);
 }
 
-uint32_t
-smpp_link_rate(const struct smpp_link *l)
+static uint32_t
+op_rate(const struct link *lk)
 {
+	const struct smpp_link *l = (const struct smpp_link *)lk;
+
 	return rate_current(&l->rate);
 }
 
-int
-smpp_link_is_bound(const struct smpp_link *l)
+static int
+op_is_bound(const struct link *lk)
 {
+	const struct smpp_link *l = (const struct smpp_link *)lk;
+
 	return l->state == ST_BOUND;
 }
 
-int
-smpp_link_outstanding(const struct smpp_link *l)
+static int
+op_outstanding(const struct link *lk)
 {
+	const struct smpp_link *l = (const struct smpp_link *)lk;
+
 	return l->outstanding;
 }
 
-const char *
-smpp_link_state(const struct smpp_link *l)
+static const char *
+op_state(const struct link *lk)
 {
+	const struct smpp_link *l = (const struct smpp_link *)lk;
+
 	return state_names[l->state];
 }
 
-const char *
-smpp_link_name(const struct smpp_link *l)
+static const char *
+op_name(const struct link *lk)
 {
+	const struct smpp_link *l = (const struct smpp_link *)lk;
+
 	return l->name;
 }
 
-enum smpp_link_mode
-smpp_link_mode(const struct smpp_link *l)
-{
-	return l->cfg.mode;
-}
+
+static const struct link_ops smpp_ops = {
+	.start = op_start,
+	.stop = op_stop,
+	.free = op_free,
+	.can_submit = op_can_submit,
+	.submit = op_submit,
+	.ack = op_ack,
+	.set_limits = op_set_limits,
+	.is_bound = op_is_bound,
+	.outstanding = op_outstanding,
+	.state = op_state,
+	.name = op_name,
+	.rate = op_rate,
+};

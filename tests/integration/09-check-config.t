@@ -78,5 +78,8 @@ is($? >> 8, 1, 'a missing file exits 1');
 like($out, qr{/nonexistent\.conf: cannot open}, 'and says why');
 
 $out = `$bin --list-keys`;
-like($out, qr/^\[smpp\] window: integer 1\.\.1024; default 10;/m, '--list-keys documents keys');
+like($out, qr/^\[smsc NAME\] window: integer 1\.\.1024; default 10;/m,
+    '--list-keys documents keys (a link\'s, [smpp] or [smsc NAME])');
+like($out, qr/^\[routing\] failover_s: integer 0\.\.86400; default 30;/m,
+    'and [routing]');
 done_testing;

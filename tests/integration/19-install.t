@@ -8,7 +8,7 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use SmsgwdTest;
+use SmsgwdTest qw(build_dir src_dir tmpdir);   # its own slurp and spew below
 use POSIX ();
 use Test::More;
 
@@ -188,10 +188,10 @@ sub source {
 my $conf5 = source($man{'smsgwd.conf.5'});
 my %section;
 for my $chunk (split /^(?=\.SH )/m, $conf5) {
-    $section{$1} = $chunk if $chunk =~ /^\.SH "\[(\w+)\]/;
+    $section{$1} = $chunk if $chunk =~ /^\.SH "\[(\w+(?: NAME)?)\]/;
 }
 ($rc, $out, $err) = run("$build/smsgwd", '--list-keys');
-my @keys = $out =~ /^\[(\w+)\] (\w+): (.*?); default (.*?); /mg;
+my @keys = $out =~ /^\[(\w+(?: NAME)?)\] (\w+): (.*?); default (.*?); /mg;
 ok(@keys >= 4 * 20, 'smsgwd --list-keys lists the keys') or diag $out;
 my %listed;
 while (my ($sect, $key, $type, $def) = splice @keys, 0, 4) {

@@ -22,7 +22,7 @@
 #include "daemon/metrics.h"
 #include "daemon/outbox.h"
 #include "daemon/outq.h"
-#include "daemon/link/smpp.h"
+#include "daemon/link/link.h"
 #include "daemon/store.h"
 #include "testutil.h"
 
@@ -182,7 +182,7 @@ send_msg(struct fx *fx, enum outbox_class cls, const char *text)
 }
 
 /* The link the tests' parts go on and their receipts come from. */
-static const char *link_name = "mobile";
+static const char *on_link = "mobile";
 
 /* A delivery receipt, committed as the gateway does. */
 static void
@@ -195,7 +195,7 @@ receipt(struct fx *fx, const char *smsc_id, enum dlr_state state)
 	snprintf(d.id, sizeof(d.id), "%s", smsc_id);
 	d.state = state;
 	assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
-	assert_int_equal(outbox_receipt(fx->ob, link_name, &d), 0);
+	assert_int_equal(outbox_receipt(fx->ob, on_link, &d), 0);
 	assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
 }
 
@@ -233,7 +233,7 @@ answer_seg(struct fx *fx, struct outq_seg *seg, uint32_t status,
 	assert_non_null(seg);
 	outq_seg_ref(seg, id, part);
 	assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
-	assert_int_equal(outbox_part_done(fx->ob, link_name, *id, *part,
+	assert_int_equal(outbox_part_done(fx->ob, on_link, *id, *part,
 	    status, smsc_id), 0);
 	outq_done(fx->q, seg, status, smsc_id, 0);
 	assert_int_equal(outbox_sync_mark(fx->ob, 0), 0);
@@ -333,7 +333,7 @@ test_restart_sends_what_was_not_accepted(void **state)
 		snprintf(d.id, sizeof(d.id), "1");
 		d.state = DLR_DELIVERED;
 		assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
-		assert_int_equal(outbox_receipt(fx->ob, link_name, &d), 0);
+		assert_int_equal(outbox_receipt(fx->ob, on_link, &d), 0);
 		assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
 	}
 	snprintf(sql, sizeof(sql), "SELECT group_concat(state, ' ') FROM"
@@ -764,10 +764,10 @@ test_receipt_matched_by_link(void **state)
 	    "first", err, sizeof(err)), 0);
 	assert_int_equal(outbox_reply(fx->ob, (uint64_t)r2, &src, &dst,
 	    "second", err, sizeof(err)), 0);
-	link_name = "mobile";
+	on_link = "mobile";
 	answer(fx, ESME_OK, "77", &id, &part);
 	assert_int_equal(id, (uint64_t)r1);
-	link_name = "unicom";
+	on_link = "unicom";
 	answer(fx, ESME_OK, "77", &id, &part);
 	assert_int_equal(id, (uint64_t)r2);
 	snprintf(sql, sizeof(sql), "SELECT group_concat(link, ' ') FROM"
@@ -780,10 +780,10 @@ test_receipt_matched_by_link(void **state)
 	assert_string_equal(row_state(fx, r1, 0), "submitted");
 	assert_string_equal(row_state(fx, r2, 0), "delivered");
 	/* telecom never had it. */
-	link_name = "telecom";
+	on_link = "telecom";
 	receipt(fx, "77", DLR_DELIVERED);
 	assert_string_equal(row_state(fx, r1, 0), "submitted");
-	link_name = "mobile";
+	on_link = "mobile";
 	receipt(fx, "77", DLR_DELIVERED);
 	assert_string_equal(row_state(fx, r1, 0), "delivered");
 
@@ -794,10 +794,10 @@ test_receipt_matched_by_link(void **state)
 	    (long long)r1);
 	assert_int_equal(sqlite3_exec(store_db(fx->st), sql, NULL, NULL,
 	    NULL), SQLITE_OK);
-	link_name = "broadnet";
+	on_link = "broadnet";
 	receipt(fx, "77", DLR_DELIVERED);
 	assert_string_equal(row_state(fx, r1, 0), "delivered");
-	link_name = "mobile";
+	on_link = "mobile";
 }
 
 
@@ -818,7 +818,7 @@ test_restart_resumes_on_its_link(void **state)
 	r = add_reply(fx, text);
 	assert_int_equal(outbox_reply(fx->ob, (uint64_t)r, &src, &dst, text,
 	    err, sizeof(err)), 0);
-	link_name = "unicom";
+	on_link = "unicom";
 	answer(fx, ESME_OK, "p1", &id, &part);
 	assert_int_equal(part, 1);
 	crash(fx);
@@ -829,7 +829,7 @@ test_restart_resumes_on_its_link(void **state)
 	answer_seg(fx, outq_next_on(fx->q, 2, 0), ESME_OK, "p2", &id, &part);
 	assert_int_equal(part, 2);
 	assert_int_equal(fx->finals, 1);
-	link_name = "mobile";
+	on_link = "mobile";
 }
 
 int

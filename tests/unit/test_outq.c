@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "daemon/outq.h"
-#include "daemon/link/smpp.h"
+#include "daemon/link/link.h"
 #include "proto/charset.h"
 
 static struct outq_msg_info last;
@@ -121,10 +121,10 @@ test_transient_retries_permanent_fails(void **state)
 
 	assert_true(outq_transient(ESME_THROTTLED));
 	assert_true(outq_transient(ESME_MSGQFUL));
-	assert_true(outq_transient(SMPP_LINK_TIMEOUT));
-	assert_true(outq_transient(SMPP_LINK_LOST));
+	assert_true(outq_transient(LINK_TIMEOUT));
+	assert_true(outq_transient(LINK_LOST));
 	assert_false(outq_transient(0x0B));          /* ESME_RINVDSTADR */
-	assert_false(outq_transient(SMPP_LINK_ENCODE));
+	assert_false(outq_transient(LINK_ENCODE));
 
 	assert_int_equal(outq_push(q, OUTQ_REPLY, 3, &src, &dst, "x", NULL,
 	    err,
@@ -134,11 +134,11 @@ test_transient_retries_permanent_fails(void **state)
 	outq_done(q, s, ESME_THROTTLED, NULL, 1000);
 	s = outq_next(q, 1000);
 	assert_non_null(s);
-	outq_done(q, s, SMPP_LINK_LOST, NULL, 1000);
+	outq_done(q, s, LINK_LOST, NULL, 1000);
 	s = outq_next(q, 1000);
 	assert_non_null(s);
 	/* A timeout waits 2^(attempts - 1) s: this was attempt 3, so 4 s. */
-	outq_done(q, s, SMPP_LINK_TIMEOUT, NULL, 1000);
+	outq_done(q, s, LINK_TIMEOUT, NULL, 1000);
 	assert_null(outq_next(q, 1000));
 	assert_int_equal(outq_wait_ms(q, 1000), 4 * 1000);
 	s = outq_next(q, 5000);
@@ -167,7 +167,7 @@ test_timeout_backoff_caps(void **state)
 	for (int i = 0; i < 10; i++) {
 		s = outq_next(q, now);
 		assert_non_null(s);
-		outq_done(q, s, SMPP_LINK_TIMEOUT, NULL, now);
+		outq_done(q, s, LINK_TIMEOUT, NULL, now);
 		waited = outq_wait_ms(q, now);
 		now += waited;
 	}
@@ -222,7 +222,7 @@ test_sar_and_free_with_work(void **state)
 	assert_int_equal(p.sar_seq, 1);
 	assert_int_equal(p.esm_class, 0);
 	assert_int_equal(p.registered_delivery, 0);
-	outq_done(q, s, SMPP_LINK_LOST, NULL, 0);
+	outq_done(q, s, LINK_LOST, NULL, 0);
 	outq_free(q);
 }
 
@@ -457,7 +457,7 @@ test_pinned_stays(void **state)
 	s1 = outq_next_on(q, 1, 0);
 	outq_link_available(q, 1, 0);
 	assert_int_equal(outq_waiting_on(q, 0), 0);
-	outq_done(q, s1, SMPP_LINK_LOST, NULL, 0);
+	outq_done(q, s1, LINK_LOST, NULL, 0);
 	assert_int_equal(outq_waiting_on(q, 0), 1);
 	s1 = outq_next_on(q, 0, 0);
 	assert_int_equal(seg_id(s1), 2);
@@ -492,7 +492,7 @@ test_reroute(void **state)
 	s2 = outq_next_on(q, 2, 0);
 	outq_reroute(q, s1, 0x0B, 0);
 	assert_int_equal(outq_waiting_on(q, 1), 0);   /* s2 still out */
-	outq_done(q, s2, SMPP_LINK_TIMEOUT, NULL, 0);
+	outq_done(q, s2, LINK_TIMEOUT, NULL, 0);
 	assert_int_equal(outq_waiting_on(q, 1), 2);
 	assert_int_equal(outq_waiting(q), 2);
 	s1 = outq_next_on(q, 1, 0);
@@ -578,7 +578,7 @@ test_link_gone(void **state)
 	outq_done(q, s1, ESME_OK, "p1", 0);
 	outq_link_gone(q, 1);
 	assert_int_equal(outq_waiting_on(q, 0), 0);      /* part 2 is out */
-	outq_done(q, s2, SMPP_LINK_LOST, NULL, 0);
+	outq_done(q, s2, LINK_LOST, NULL, 0);
 	assert_int_equal(outq_waiting_on(q, 1), 0);
 	assert_int_equal(outq_waiting_on(q, 0), 1);
 	s2 = outq_next_on(q, 0, 0);

@@ -25,14 +25,14 @@ my %got;
 SmsgwdTest::wait_until(sub {
     $got{$_->{dst}}++ for grep { !$_->{seen}++ } $sim->events('message');
     keys %got == $n;
-}, 30);
+}, 120);
 is(scalar keys %got, $n, "all $n texts answered across the drop");
 my @binds = grep { $_->{status} eq 'ESME_ROK' } $sim->events('bind');
 cmp_ok(scalar @binds, '>=', 2, 'smsgwd bound again after the drop');
-ok($gw->wait_log(qr/dropped: connection closed by SMSC/, 1), 'the drop is logged');
+ok($gw->wait_log(qr/dropped: connection closed by SMSC/, 60), 'the drop is logged');
 my $hint = template('zh', 'unknown.hint');
 ok(!grep({ $_->{text} ne $hint } $sim->events('message')), 'each reply is the hint');
-is($gw->stop('TERM', 15), 0, 'clean stop');
+is($gw->stop('TERM', 60), 0, 'clean stop');
 unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
-$sim->stop('TERM', 5);
+$sim->stop('TERM', 60);
 done_testing;

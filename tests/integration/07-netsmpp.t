@@ -20,7 +20,7 @@ my $listener = Net::SMPP->new_listen('127.0.0.1', port => $port,
 my $gw = start_gw(port => $port, smpp => { system_id => 'interop',
     password => 'pw1234', system_type => 'IDCARD' });
 
-ok(IO::Select->new($listener)->can_read(10), 'smsgwd connects');
+ok(IO::Select->new($listener)->can_read(60), 'smsgwd connects');
 my $smsc = $listener->accept or die "accept: $!";
 my $pdu = $smsc->read_pdu;
 is($pdu->{cmd}, 0x00000009, 'bind_transceiver');
@@ -37,7 +37,7 @@ my @resps;
 sub next_submit {
     my ($want_resp_status) = @_;
     my $sel = IO::Select->new($smsc);
-    while ($sel->can_read(10)) {
+    while ($sel->can_read(60)) {
         my $p = $smsc->read_pdu or return undef;
         if ($p->{cmd} == 0x80000005) {
             push @resps, $p->{status};
@@ -121,7 +121,7 @@ my $ur = $smsc->unbind(async => 0);   # waits for the response
 ok($ur && $ur->{cmd} == 0x80000006, 'unbind answered with unbind_resp')
     or diag $gw->log_text;
 is($ur && $ur->{status}, 0, 'ESME_ROK');
-ok(IO::Select->new($listener)->can_read(10), 'smsgwd reconnects');
+ok(IO::Select->new($listener)->can_read(60), 'smsgwd reconnects');
 my $smsc2 = $listener->accept;
 $pdu = $smsc2->read_pdu;
 is($pdu->{cmd}, 0x00000009, 'and binds again');
@@ -132,6 +132,6 @@ kill 'TERM', $gw->pid;
 $pdu = $smsc2->read_pdu;
 is($pdu && $pdu->{cmd}, 0x00000006, 'smsgwd unbinds on SIGTERM');
 $smsc2->unbind_resp(seq => $pdu->{seq}) if $pdu;
-is($gw->stop('TERM', 15), 0, 'and exits 0');
+is($gw->stop('TERM', 60), 0, 'and exits 0');
 unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
 done_testing;

@@ -15,16 +15,16 @@ my %modes;
 SmsgwdTest::wait_until(sub {
     $modes{$_->{mode}} = $_->{status} for $sim->events('bind');
     keys %modes == 2;
-}, 10);
+}, 60);
 is($modes{transmitter}, 'ESME_ROK', 'transmitter bound');
 is($modes{receiver}, 'ESME_ROK', 'receiver bound');
 
 $sim->send_mo('13800138000', '进度 JX2026000123');
-my $m = $sim->wait_type('message', 10);
+my $m = $sim->wait_type('message', 60);
 is($m && $m->{text}, template('zh', 'query.privacy'), 'reply via the transmitter');
 
-is($gw->stop('TERM', 15), 0, 'clean stop');
+is($gw->stop('TERM', 60), 0, 'clean stop');
 my @unbinds = $sim->events('unbind');
 is(scalar @unbinds, 2, 'both links unbound');
-$sim->stop('TERM', 5);
+$sim->stop('TERM', 60);
 done_testing;

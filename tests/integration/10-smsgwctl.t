@@ -8,6 +8,7 @@ use warnings;
 use utf8;
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use POSIX ();
 use SmsgwdTest;
 use Test::More;
 use Time::HiRes qw(time);
@@ -153,13 +154,25 @@ like($out, qr/^reason:\s+photo: blurry, retake$/m, 'the last field, CRLF');
 
 # ---- another process holds the write lock: import waits for it ------------
 
+# The writer holds the lock until the test says so (the file "release"),
+# not for a fixed time that a loaded machine could use up before the
+# import starts. A helper lets go 0.5 s after the import starts (well
+# inside its 5 s busy_timeout), so the import cannot finish before that.
 open my $sql, '|-', 'sqlite3', $db or die "sqlite3: $!";
 print $sql "BEGIN IMMEDIATE;\nINSERT INTO optouts VALUES ('13000000000', 1);\n"
-    . ".shell touch $dir/locked\n.shell sleep 1\nCOMMIT;\n";
+    . ".shell touch $dir/locked\n"
+    . ".shell while [ ! -e $dir/release ]; do sleep 0.05; done\nCOMMIT;\n";
 $sql->flush;
-ok(wait_until(sub { -e "$dir/locked" }, 10), 'another writer holds the lock');
+ok(wait_until(sub { -e "$dir/locked" }, 60), 'another writer holds the lock');
 my $t0 = time;
+my $releaser = fork // die "fork: $!";
+if ($releaser == 0) {
+    select undef, undef, undef, 0.5;
+    open my $r, '>', "$dir/release" or POSIX::_exit(1);
+    POSIX::_exit(0);
+}
 ($rc, $out, $err) = ctl('import-cases', "$dir/good.csv");
+waitpid $releaser, 0;
 is($rc, 0, 'import waits for it (busy_timeout) and succeeds') or diag $err;
 ok(time - $t0 > 0.3, 'it did wait');
 close $sql;

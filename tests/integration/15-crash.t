@@ -32,7 +32,7 @@ my $ctl = build_dir() . "/smsgwctl -c $gw->{conf}";
 is(system("$ctl import-cases --notify $dir/cases.csv >/dev/null 2>&1") >> 8, 0,
     "$ncases cases imported with notifications");
 
-ok(SmsgwdTest::wait_until(sub { $sim->events('message') >= 150 }, 30),
+ok(SmsgwdTest::wait_until(sub { $sim->events('message') >= 150 }, 90),
     'under way: 150 messages received');
 $gw->kill9;
 my $at_kill = () = $sim->events('message');
@@ -44,7 +44,7 @@ my $done = SmsgwdTest::wait_until(sub {
     %seen = ();
     $seen{"$_->{dst} $_->{text}"}++ for $sim->events('message');
     keys %seen >= $ncases + $ntexts;
-}, 60);
+}, 180);
 ok($done, 'every message arrived after the restart');
 my @n = grep { /^861350000/ } keys %seen;
 my @r = grep { /^1360000/ } keys %seen;
@@ -55,7 +55,7 @@ $dups += $_ - 1 for values %seen;
 cmp_ok($dups, '<=', $window + $mo_window,
     "duplicates ($dups) within the window ($window) + the SMSC's window ($mo_window)");
 diag "kill -9 after $at_kill messages: $dups duplicates";
-is($gw2->stop('TERM', 20), 0, 'clean stop after the restart');
+is($gw2->stop('TERM', 60), 0, 'clean stop after the restart');
 unlike($gw2->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
-$sim->stop('TERM', 5);
+$sim->stop('TERM', 60);
 done_testing;

@@ -27,7 +27,7 @@ my %to;
 ok(SmsgwdTest::wait_until(sub {
     %to = ();
     $to{$_->{dst}}++ for $sim->events('message');
-    keys %to >= $n }, 90), 'all delivered');
+    keys %to >= $n }, 180), 'all delivered');
 is(scalar keys %to, $n, "$n distinct phones got their notice");
 my $drops = grep { $_->{reason} eq 'drop-after' } $sim->events('close');
 cmp_ok($drops, '>=', 2, "the link was dropped $drops times");
@@ -38,7 +38,7 @@ $dups += $_ - 1 for values %to;
 diag "$drops drops, $thr throttled, $dups duplicates";
 is(`sqlite3 $gw->{db} "select count(*) from messages where class='notify' and state='queued'"` + 0,
     0, 'no notification left queued');
-is($gw->stop('TERM', 20), 0, 'clean stop');
+is($gw->stop('TERM', 60), 0, 'clean stop');
 unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
-$sim->stop('TERM', 5);
+$sim->stop('TERM', 60);
 done_testing;

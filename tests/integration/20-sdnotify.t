@@ -39,24 +39,24 @@ my $port = free_port();
 local $ENV{NOTIFY_SOCKET} = $path;
 local $ENV{WATCHDOG_USEC} = 1_000_000;
 my $gw = start_gw(dir => $dir, port => $port);
-ok(wait_msg(qr/^READY=1$/, 10), 'READY=1 without a bind (a carrier outage is not a failed unit)');
-ok(wait_msg(qr/^STATUS=SMSC 127\.0\.0\.1:\d+: connecting$/, 5), 'STATUS says it is connecting');
-ok(wait_msg(qr/^WATCHDOG=1$/, 5), 'watchdog pings');
-ok(wait_msg(qr/^WATCHDOG=1$/, 5), 'and keeps pinging');
+ok(wait_msg(qr/^READY=1$/, 60), 'READY=1 without a bind (a carrier outage is not a failed unit)');
+ok(wait_msg(qr/^STATUS=SMSC 127\.0\.0\.1:\d+: connecting$/, 60), 'STATUS says it is connecting');
+ok(wait_msg(qr/^WATCHDOG=1$/, 60), 'watchdog pings');
+ok(wait_msg(qr/^WATCHDOG=1$/, 60), 'and keeps pinging');
 
 kill 'HUP', $gw->pid;
-ok(wait_msg(qr/^RELOADING=1$/, 5), 'RELOADING=1 on SIGHUP');
-ok(wait_msg(qr/^READY=1$/, 5), 'READY=1 after the reload');
+ok(wait_msg(qr/^RELOADING=1$/, 60), 'RELOADING=1 on SIGHUP');
+ok(wait_msg(qr/^READY=1$/, 60), 'READY=1 after the reload');
 
 kill 'TERM', $gw->pid;
-ok(wait_msg(qr/^STOPPING=1$/, 5), 'STOPPING=1 on SIGTERM');
-is($gw->stop('TERM', 15), 0, 'exit 0');
+ok(wait_msg(qr/^STOPPING=1$/, 60), 'STOPPING=1 on SIGTERM');
+is($gw->stop('TERM', 60), 0, 'exit 0');
 
 # With an SMSC: the bind state shows in STATUS.
 my $sim = start_sim();
 my $gw2 = start_gw(dir => $dir, port => $sim->port);
-ok(wait_msg(qr/^STATUS=SMSC 127\.0\.0\.1:\d+: link trx bound$/, 10), 'STATUS: link trx bound');
-$sim->stop('TERM', 5);
-ok(wait_msg(qr/^STATUS=SMSC 127\.0\.0\.1:\d+: link trx not bound$/, 10), 'STATUS: not bound when the SMSC goes');
-is($gw2->stop('TERM', 15), 0, 'exit 0');
+ok(wait_msg(qr/^STATUS=SMSC 127\.0\.0\.1:\d+: link trx bound$/, 60), 'STATUS: link trx bound');
+$sim->stop('TERM', 60);
+ok(wait_msg(qr/^STATUS=SMSC 127\.0\.0\.1:\d+: link trx not bound$/, 60), 'STATUS: not bound when the SMSC goes');
+is($gw2->stop('TERM', 60), 0, 'exit 0');
 done_testing;

@@ -30,6 +30,7 @@ my $dir = tmpdir();
 my $fs = "$dir/fs";
 mkdir $fs or die "$fs: $!";
 my (@immutable, $mounted);
+my $stopped = 0;     # smsgwd processes stopped cleanly (each unbinds)
 END {
     system('chattr', '-i', $_) for grep { -e } @immutable;
     system('umount', '-l', $fs) if $mounted;
@@ -45,7 +46,7 @@ my $sim = start_sim(dir => $dir, args => ['--mo-window', '10', '--mo-retry-ms', 
 my $gw = start_gw(dir => $dir, port => $sim->port, smpp => { window => 10 },
     sections => { store => { path => "$fs/smsgwd.db" },
         limits => { per_sender_per_hour => 0 } });
-ok($gw->wait_log(qr/-> bound/, 10), 'bound');
+ok($gw->wait_log(qr/-> bound/, 60), 'bound');
 
 my %want;        # phone -> texts sent
 my $seq = 0;
@@ -75,7 +76,7 @@ sub all_answered {
     return SmsgwdTest::wait_until(sub {
         my $g = replies();
         !grep { !$g->{$_} } @phones;
-    }, 30);
+    }, 120);
 }
 
 my @base = send_texts('13610', 5);
@@ -94,7 +95,7 @@ my $refused = SmsgwdTest::wait_until(sub {
     push @fault, send_texts('13620', 5) if @fault < 200;
     sleep 0.2;
     grep { $_->{status} eq 'ESME_RX_T_APPN' } $sim->events('deliver_sm_resp');
-}, 30);
+}, 120);
 ok($refused, 'with the disk full, deliver_sm is refused with ESME_RX_T_APPN');
 my $why = substr $gw->log_text, $log_before;
 like($why, qr/not committed.*(full|space)/i, 'the log says the disk is full')
@@ -106,7 +107,7 @@ diag 'full-disk log: ' . ((grep { /not committed/ } split /\n/, $why)[0] // '-')
 my @held = send_texts('13621', 10);
 my $redelivered = SmsgwdTest::wait_until(sub {
     grep { $_->{attempt} >= 3 && $_->{src} eq $held[-1] } $sim->events('deliver_sm');
-}, 20);
+}, 60);
 ok($redelivered, 'the SMSC redelivers the refused texts');
 my $st = resp_status();
 my @acked = grep { grep { $_ eq 'ESME_ROK' } @{ $st->{$_} // [] } } @held;
@@ -125,7 +126,8 @@ sub log_check {
     my $st = resp_status();
     my $acked = grep { my $p = $_; grep({ $p =~ /^$_/ } @$prefixes)
         && grep { $_ eq 'ESME_ROK' } @{ $st->{$p} } } keys %$st;
-    is($gw->stop('TERM', 20), 0, "$label: clean stop");
+    is($gw->stop('TERM', 60), 0, "$label: clean stop");
+    $stopped++;
     my $logged = `sqlite3 $db "select count(distinct msisdn) from messages where direction='in'" 2>&1`;
     is($logged + 0, $acked, "$label: every acknowledged text ($acked) is in the message log")
         or diag $logged;
@@ -158,7 +160,7 @@ SKIP: {
     my $gw2 = start_gw(dir => $dir, port => $sim->port, smpp => { window => 10 },
         sections => { store => { path => "$rodir/smsgwd.db" },
             limits => { per_sender_per_hour => 0 } });
-    ok($gw2->wait_log(qr/-> bound/, 10), 'read-only: bound');
+    ok($gw2->wait_log(qr/-> bound/, 60), 'read-only: bound');
     my @pre = send_texts('13631', 3);
     ok(all_answered(@pre), 'read-only: texts answered before');
     my @files = grep { -e } map { "$rodir/smsgwd.db$_" } '', '-wal';
@@ -169,14 +171,14 @@ SKIP: {
     my @rofault = send_texts('13630', 10);
     ok(SmsgwdTest::wait_until(sub {
         my @r = grep { $_->{status} eq 'ESME_RX_T_APPN' } $sim->events('deliver_sm_resp');
-        @r > $mark }, 20), 'read-only database: deliver_sm refused with ESME_RX_T_APPN');
+        @r > $mark }, 60), 'read-only database: deliver_sm refused with ESME_RX_T_APPN');
     my $ro_log = substr $gw2->log_text, $log_before;
     like($ro_log, qr/not committed/, 'the log says the batch was not committed')
         or diag $ro_log;
     diag 'read-only log: ' . (grep({ /not committed/ } split /\n/, $ro_log))[0] // '-';
     SmsgwdTest::wait_until(sub {
         grep { $_->{attempt} >= 3 && $_->{src} eq $rofault[-1] } $sim->events('deliver_sm');
-    }, 20);
+    }, 60);
     $st = resp_status();
     @acked = grep { grep { $_ eq 'ESME_ROK' } @{ $st->{$_} // [] } } @rofault;
     is(scalar @acked, 0, 'none acknowledged while read-only');
@@ -190,11 +192,13 @@ SKIP: {
     log_check($gw2, "$rodir/smsgwd.db", 'read-only', ['13630', '13631']);
 }
 
-# Exactly one reply per text, across both parts.
-sleep 0.5;
+# Exactly one reply per text, across both parts. Every smsgwd has stopped;
+# once the simulator has reported their unbinds it has reported every
+# reply they sent before.
+SmsgwdTest::wait_until(sub { $sim->events('unbind') >= $stopped });
 my $g = replies();
 my @wrong = grep { ($g->{$_} // 0) != $want{$_} } keys %want;
 is(scalar @wrong, 0, 'every text got exactly one reply')
     or diag join ' ', map { "$_:" . ($g->{$_} // 0) } @wrong[0 .. ($#wrong > 9 ? 9 : $#wrong)];
-$sim->stop('TERM', 5);
+$sim->stop('TERM', 60);
 done_testing;

@@ -56,7 +56,7 @@ my $gw = start_gw(dir => $dir, port => $sim->port, smpp => \%smpp, sections => \
 my $ctl = build_dir() . "/smsgwctl -c $gw->{conf}";
 is(system("$ctl import-cases $dir/cases.csv >/dev/null 2>&1") >> 8, 0,
     "$ncases cases imported");
-ok($gw->wait_log(qr/-> bound/, 10), 'bound');
+ok($gw->wait_log(qr/-> bound/, 60), 'bound');
 
 # What we expect per destination address, and what the SMSC got. Events are
 # consumed as they come so that a long run keeps the harness's memory flat.
@@ -73,6 +73,7 @@ sub consume {
         }
         elsif ($t eq 'close') { $stat{drops}++ if $e->{reason} eq 'drop-after' }
         elsif ($t eq 'deliver_sm') { $stat{deliver_sm}++ }
+        elsif ($t eq 'unbind') { $stat{unbinds}++ }
         elsif ($t eq 'deliver_sm_resp') {
             $stat{"deliver_sm_resp $e->{status}"}++;
         }
@@ -175,7 +176,11 @@ my $drained = SmsgwdTest::wait_until(sub {
     1;
 }, 120 + $secs / 10);
 ok($drained, "every reply and notification arrived ($texts texts, $notes notifications)");
-sleep 1; consume();      # late duplicates count too
+# Late duplicates count too: stop smsgwd, and once the simulator has
+# reported its unbind it has reported everything sent before it.
+is($gw->stop('TERM', 60), 0, 'clean stop');
+ok(SmsgwdTest::wait_until(sub { consume(); ($stat{unbinds} // 0) >= 1 }),
+    'the simulator saw the unbind');
 
 my ($missing, $dups) = (0, 0);
 for (keys %want) { my $d = ($got{$_} // 0) - $want{$_}; $d < 0 ? ($missing -= $d) : ($dups += $d) }
@@ -231,7 +236,6 @@ if (my $rf = $ENV{SMSGWD_SOAK_REPORT}) {
     close $f;
 }
 
-is($gw->stop('TERM', 20), 0, 'clean stop');
 unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
-$sim->stop('TERM', 5);
+$sim->stop('TERM', 60);
 done_testing;

@@ -21,9 +21,9 @@ my $dir = tmpdir();
 my $sim = start_sim(dir => $dir, args => ['--delay-ms', '200',
     '--mo-window', $mo_window]);
 my $gw = start_gw(dir => $dir, port => $sim->port,
-    smpp => { window => 2, response_timeout_s => 5 },
+    smpp => { window => 2, response_timeout_s => 30 },
     sections => { outbox => { reply_backlog => $backlog } });
-ok($gw->wait_log(qr/-> bound/, 10), 'bound');
+ok($gw->wait_log(qr/-> bound/, 60), 'bound');
 
 my %want;
 for (1 .. $ntexts) {
@@ -34,7 +34,7 @@ for (1 .. $ntexts) {
 
 # Watch how far acknowledged texts run ahead of the replies the SMSC got.
 my ($ahead, $acked, $replied) = (0, 0, 0);
-my $end = time + 60;
+my $end = time + 180;
 while (time < $end) {
     $acked = grep { $_->{status} eq 'ESME_ROK' } $sim->events('deliver_sm_resp');
     my %got;
@@ -64,7 +64,7 @@ $n{$_->{dst}}++ for $sim->events('message');
 is((grep { $_ > 1 } values %n), 0, 'no text answered twice');
 is(`sqlite3 $gw->{db} "select count(*) from messages where direction = 'in'"` + 0,
     $ntexts, 'every text saved once');
-is($gw->stop('TERM', 20), 0, 'clean stop');
+is($gw->stop('TERM', 60), 0, 'clean stop');
 unlike($gw->log_text, qr/AddressSanitizer|runtime error/, 'no sanitizer report');
-$sim->stop('TERM', 5);
+$sim->stop('TERM', 60);
 done_testing;

@@ -5,11 +5,13 @@ package SmsgwdTest;
 use strict;
 use warnings;
 use Exporter 'import';
+use Encode ();
 use File::Temp qw(tempdir);
 use IO::Select;
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(:sys_wait_h _exit);
+use Test::Builder;
 use Time::HiRes qw(time sleep);
 
 our @EXPORT = qw(build_dir free_port start_sim start_gw tmpdir wait_until
@@ -23,6 +25,19 @@ $SIG{PIPE} = 'IGNORE';
 # Interrupted (Ctrl-C, a runner's timeout): still run END and clean up.
 $SIG{$_} = sub { exit 128 } for qw(INT TERM HUP);
 my $json = JSON::PP->new->utf8;
+
+# Test names and diagnostics hold Chinese text (the tests are `use utf8`):
+# Test::More's own handles (duplicates of STDOUT and STDERR made when it
+# loads, so a test's binmode STDOUT does not reach them) print characters
+# as UTF-8 rather than warn "Wide character in print". :utf8 is a flag, not
+# a stacked layer, so a test that sets it again changes nothing.
+binmode Test::Builder->new->$_, ':utf8'
+    for qw(output failure_output todo_output);
+
+# Deadlines. A deadline only costs time when the test is failing anyway, so
+# the waits are generous: a loaded CI machine can stall a process for
+# seconds. WAIT is the default of every wait below.
+our $WAIT = 60;
 
 # Writes text to file (UTF-8 if it holds characters); dies on failure.
 sub spew {
@@ -105,7 +120,7 @@ sub free_port {
 # Polls $cond every 20 ms until it returns true or $secs pass.
 sub wait_until {
     my ($cond, $secs) = @_;
-    my $end = time + ($secs // 10);
+    my $end = time + ($secs // $WAIT);
     while (time < $end) {
         my $r = $cond->();
         return $r if $r;
@@ -165,7 +180,7 @@ sub stop {
     my ($self, $sig, $secs) = @_;
     return $self->{status} unless $self->alive;
     kill $sig // 'TERM', $self->{pid};
-    my $end = time + ($secs // 15);
+    my $end = time + ($secs // $SmsgwdTest::WAIT);
     while (time < $end) {
         return $self->{status} unless $self->alive;
         sleep 0.02;
@@ -180,11 +195,14 @@ sub kill9 {
     $self->{status} = $?;
 }
 
+# The log so far, decoded from UTF-8 (so that a pattern holding Chinese
+# text, in a test that is `use utf8`, can match it at all).
 sub log_text {
     my ($self) = @_;
-    open my $f, '<', $self->{errfile} or return '';
+    open my $f, '<:raw', $self->{errfile} or return '';
     local $/;
-    return <$f>;
+    my $bytes = <$f> // '';
+    return Encode::decode('UTF-8', $bytes);
 }
 
 sub wait_log {
@@ -224,7 +242,7 @@ sub events {
 # The first event not yet taken that $match accepts, within $secs.
 sub wait_event {
     my ($self, $match, $secs) = @_;
-    my $end = time + ($secs // 10);
+    my $end = time + ($secs // $SmsgwdTest::WAIT);
     while (1) {
         my $evs = $self->{events};
         for my $i ($self->{taken} // 0 .. $#$evs) {
@@ -264,27 +282,53 @@ sub start_sim {
     my (%o) = @_;
     my $dir = $o{dir} // tmpdir();
     my $errfile = "$dir/sim.err";
-    my @argv = (build_dir() . '/smsc-sim', '--listen', '127.0.0.1:0',
+    my @argv = (build_dir() . '/smsc-sim', '--json', '--listen', '127.0.0.1:0',
         @{ $o{args} // [] });
     my ($pid, $in, $out) = spawn(\@argv, $errfile);
     my $sim = bless { pid => $pid, in => $in, out => $out, buf => '',
         events => [], errfile => $errfile, dir => $dir }, 'SmsgwdTest::Sim';
-    my $l = $sim->wait_type('listening', 10)
+    my $l = $sim->wait_type('listening', $WAIT)
         or die "smsc-sim did not start:\n" . $sim->log_text;
     $sim->{port} = $l->{port};
     return $sim;
 }
 
 # start_gw(port => N, smpp => {key => value}): writes a config and starts
-# smsgwd -c on it in the foreground, logging to a file.
+# smsgwd -c on it in the foreground, logging to a file. response_timeout_s
+# is 15 unless a test sets it: on a loaded machine a response can take
+# seconds, and a timeout would resend (a duplicate reply) where the test
+# is not about timeouts.
+#
+# Several carriers: links => [ { name => 'mobile', port => N, key => value },
+# ... ] writes one [smsc NAME] section per link, in that order, with the
+# defaults of [smpp] below, instead of [smpp]; routes => TEXT writes
+# DIR/routes.conf and [routing] routes = that file (failover_s and other
+# [routing] keys through sections). write_conf takes the same options and
+# only (re)writes the config, for a test that then sends SIGHUP.
 sub start_gw {
     my (%o) = @_;
     my $dir = $o{dir} // tmpdir();
-    my %smpp = (host => '127.0.0.1', port => $o{port}, system_id => 'smsgwd',
+    my ($conf, $db) = write_conf(%o, dir => $dir);
+    my $errfile = "$dir/smsgwd.log";
+    my ($pid, $in, $out) = spawn([build_dir() . '/smsgwd', '-c', $conf,
+        @{ $o{args} // [] }], $errfile);
+    close $out;
+    return bless { pid => $pid, in => $in, errfile => $errfile,
+        conf => $conf, dir => $dir, db => $db },
+        'SmsgwdTest::Proc';
+}
+
+# write_conf(dir => DIR, ...start_gw's options): writes DIR/smsgwd.conf
+# (and DIR/routes.conf with routes); returns the config's path and the
+# database's.
+sub write_conf {
+    my (%o) = @_;
+    my $dir = $o{dir} // die 'write_conf: no dir';
+    my %link_defaults = (host => '127.0.0.1', system_id => 'smsgwd',
         password => 'secret', source_addr => '10659000',
-        enquire_link_s => 30, response_timeout_s => 3,
-        reconnect_min_s => 1, reconnect_max_s => 2,
-        %{ $o{smpp} // {} });
+        enquire_link_s => 30, response_timeout_s => 15,
+        reconnect_min_s => 1, reconnect_max_s => 2);
+    my %smpp = (%link_defaults, port => $o{port}, %{ $o{smpp} // {} });
     my %sections = (
         store => { path => "$dir/smsgwd.db" },
         parsers => { patterns => src_dir() . '/conf/patterns.conf' },
@@ -295,23 +339,33 @@ sub start_gw {
     for my $sec (keys %{ $o{sections} // {} }) {
         $sections{$sec}{$_} = $o{sections}{$sec}{$_} for keys %{ $o{sections}{$sec} };
     }
+    if (defined $o{routes}) {
+        spew("$dir/routes.conf", $o{routes});
+        $sections{routing}{routes} = "$dir/routes.conf";
+    }
     my $conf = "$dir/smsgwd.conf";
-    open my $f, '>', $conf or die "$conf: $!";
-    print $f "[smpp]\n";
-    print $f "$_ = $smpp{$_}\n" for sort keys %smpp;
+    # Written whole to a temporary file, then renamed: a reload never
+    # reads half a file.
+    open my $f, '>:encoding(UTF-8)', "$conf.new" or die "$conf.new: $!";
+    if ($o{links}) {
+        for my $l (@{ $o{links} }) {
+            my %k = (%link_defaults, %$l);
+            my $name = delete $k{name} // die 'a link without a name';
+            print $f "[smsc $name]\n";
+            print $f "$_ = $k{$_}\n" for sort keys %k;
+        }
+    } else {
+        print $f "[smpp]\n";
+        print $f "$_ = $smpp{$_}\n" for sort keys %smpp;
+    }
     for my $sec (sort keys %sections) {
         print $f "[$sec]\n";
         print $f "$_ = $sections{$sec}{$_}\n" for sort keys %{ $sections{$sec} };
     }
     print $f $o{extra} if $o{extra};
-    close $f;
-    my $errfile = "$dir/smsgwd.log";
-    my ($pid, $in, $out) = spawn([build_dir() . '/smsgwd', '-c', $conf,
-        @{ $o{args} // [] }], $errfile);
-    close $out;
-    return bless { pid => $pid, in => $in, errfile => $errfile,
-        conf => $conf, dir => $dir, db => $sections{store}{path} },
-        'SmsgwdTest::Proc';
+    close $f or die "$conf.new: $!";
+    rename "$conf.new", $conf or die "$conf: $!";
+    return ($conf, $sections{store}{path});
 }
 
 1;

@@ -51,3 +51,49 @@ stop() {
 	kill -9 "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }
+
+# wait_quiet: with BENCH_QUIET=S, wait up to S seconds until the 1-minute
+# load average is below 0.7 (other work on the machine), polling every 5 s.
+# Sets LOADAVG to the three load averages when the run starts.
+wait_quiet() {
+	i=0
+	while [ "$i" -lt "${BENCH_QUIET:-0}" ] &&
+	    ! awk '{ exit !($1 < 0.7) }' /proc/loadavg; do
+		sleep 5
+		i=$((i + 5))
+	done
+	LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+}
+
+# smsgwd_run LABEL SECONDS SIM-ARGS...: one load run against smsgwd, on a
+# copy of $R/pristine.db with $R/$CONF (smsgwd.conf); $PREP, if set, runs
+# first. Sets GW, SIM, STARTUP, CPU1K, SIMCPU1K, HWM, LOADAVG; leaves the run's
+# database in $R/smsgwd.db and smsgwd's log in $R/LABEL.gw.err.
+smsgwd_run() {
+	label=$1 secs=$2
+	shift 2
+	wait_quiet
+	cp "$R/pristine.db" "$R/smsgwd.db"
+	rm -f "$R/smsgwd.db-wal" "$R/smsgwd.db-shm"
+	[ -z "${PREP:-}" ] || $PREP
+	start_load_sim "$label" "$@"
+	t0=$(now)
+	"$B/smsgwd" -c "$R/${CONF:-smsgwd.conf}" 2> "$R/$label.gw.err" &
+	GW=$!
+	PIDS="$PIDS $GW"
+	wait_for "$R/$label.sim" '"bind"' 10 || { echo "smsgwd did not bind"; exit 1; }
+	STARTUP=$(since "$t0")
+	c0=$(cpu_ticks "$GW") d0=$(cpu_ticks "$SIM")
+	if ! wait_for "$R/$label.sim" '"event":"load"' "$secs"; then
+		echo "$label: no result within $secs s"
+	fi
+	c1=$(cpu_ticks "$GW") d1=$(cpu_ticks "$SIM" 2>/dev/null || echo "$d0")
+	HWM=$(hwm_kb "$GW")
+	stop "$GW"
+	stop "$SIM"
+	f=$R/$label.sim
+	n=$(json_field "$f" texts)
+	CPU1K=$(per_1000 "$c0" "$c1" "$n")
+	SIMCPU1K=$(per_1000 "$d0" "$d1" "$n")
+	grep '"event":"load"' "$f" | tee -a "$OUT"
+}

@@ -10,7 +10,10 @@
 #   BENCH_NOTIFY=100000  notifications queued in the drain run
 #   BENCH_DRAIN_TPS=1000 max_tps in the drain run (100 texts/s ride along
 #                        for BENCH_DRAIN_S=65 s)
+#   BENCH_RATE=1         0 skips the adaptive-rate runs (bench/rate.sh)
 #   BENCH_KANNEL=1       0 skips the Kannel comparison
+#   BENCH_QUIET=0        before each run, wait up to this many seconds for
+#                        a 1-minute load average below 0.7
 #   BENCH_PORT=27750     smsc-sim's port (Kannel's bearerbox uses +1, +2)
 set -eu
 
@@ -24,6 +27,7 @@ NOTIFY=${BENCH_NOTIFY:-100000}
 DRAIN_TPS=${BENCH_DRAIN_TPS:-1000}
 DRAIN_S=${BENCH_DRAIN_S:-65}
 KANNEL=${BENCH_KANNEL:-1}
+RATE=${BENCH_RATE:-1}
 PORT=${BENCH_PORT:-27750}
 OUT=$B/results.txt
 PIDS=""
@@ -75,43 +79,13 @@ t0=$(now)
 say "import_cases rows=$CASES seconds=$(since "$t0") (target <= 10)"
 mv "$R/smsgwd.db" "$R/pristine.db"
 
-
-
-# smsgwd_run LABEL SECONDS SIM-ARGS...: one load run against smsgwd.
-smsgwd_run() {
-	label=$1 secs=$2
-	shift 2
-	cp "$R/pristine.db" "$R/smsgwd.db"
-	rm -f "$R/smsgwd.db-wal" "$R/smsgwd.db-shm"
-	[ -z "${PREP:-}" ] || $PREP
-	start_load_sim "$label" "$@"
-	t0=$(now)
-	"$B/smsgwd" -c "$R/${CONF:-smsgwd.conf}" 2> "$R/$label.gw.err" &
-	GW=$!
-	PIDS="$PIDS $GW"
-	wait_for "$R/$label.sim" '"bind"' 10 || { echo "smsgwd did not bind"; exit 1; }
-	STARTUP=$(since "$t0")
-	c0=$(cpu_ticks "$GW") d0=$(cpu_ticks "$SIM")
-	if ! wait_for "$R/$label.sim" '"event":"load"' "$secs"; then
-		echo "$label: no result within $secs s"
-	fi
-	c1=$(cpu_ticks "$GW") d1=$(cpu_ticks "$SIM" 2>/dev/null || echo "$d0")
-	HWM=$(hwm_kb "$GW")
-	stop "$GW"
-	stop "$SIM"
-	f=$R/$label.sim
-	n=$(json_field "$f" texts)
-	CPU1K=$(per_1000 "$c0" "$c1" "$n")
-	SIMCPU1K=$(per_1000 "$d0" "$d1" "$n")
-	grep '"event":"load"' "$f" | tee -a "$OUT"
-}
-
 # 1. Throughput: as fast as a window of 64 allows.
 smsgwd_run w64 120 --load "$N" --load-window 64
 f=$R/w64.sim
 say "smsgwd replies_per_s=$(json_field "$f" replies_per_s) (target >= 40000)" \
     "missing=$(json_field "$f" missing) duplicates=$(json_field "$f" duplicates)" \
-    "p50_ms=$(json_field "$f" p50_ms) p99_ms=$(json_field "$f" p99_ms)"
+    "p50_ms=$(json_field "$f" p50_ms) p99_ms=$(json_field "$f" p99_ms)" \
+    "loadavg=\"$LOADAVG\""
 say "smsgwd cpu_s_per_1000=$CPU1K peak_rss_kb=$HWM (target <= 32768)" \
     "startup_s=$STARTUP cases=$CASES (target <= 0.200; exec to bind_transceiver)" \
     "smsc_sim_cpu_s_per_1000=$SIMCPU1K"
@@ -126,7 +100,8 @@ f=$R/steady.sim
 say "smsgwd steady_1000_per_s p50_ms=$(json_field "$f" p50_ms)" \
     "p90_ms=$(json_field "$f" p90_ms) p99_ms=$(json_field "$f" p99_ms)" \
     "max_ms=$(json_field "$f" max_ms) (target p99 <= 5)" \
-    "missing=$(json_field "$f" missing) cpu_s_per_1000=$CPU1K"
+    "missing=$(json_field "$f" missing) cpu_s_per_1000=$CPU1K" \
+    "loadavg=\"$LOADAVG\""
 GW_SP50=$(json_field "$f" p50_ms)
 GW_SP99=$(json_field "$f" p99_ms)
 
@@ -153,7 +128,13 @@ say "smsgwd drain queued=$QUEUED max_tps=$DRAIN_TPS" \
     "notifications_per_s=$(json_field "$f" other_submits_per_s)" \
     "reply_p50_ms=$(json_field "$f" p50_ms) reply_p99_ms=$(json_field "$f" p99_ms)" \
     "(target <= 50) missing=$(json_field "$f" missing)" \
-    "peak_rss_kb=$HWM (target <= 32768, 1M cases + $NOTIFY notifications)"
+    "peak_rss_kb=$HWM (target <= 32768, 1M cases + $NOTIFY notifications)" \
+    "loadavg=\"$LOADAVG\""
+
+# 4. The adaptive send rate against an SMSC that caps or refuses submits.
+if [ "$RATE" != 0 ]; then
+	BENCH_OUT=$OUT sh bench/rate.sh
+fi
 
 [ "$KANNEL" = 1 ] || exit 0
 sh bench/kannel.sh "$B" "$R" "$PORT" "$CASES" "$N" "$STEADY" \

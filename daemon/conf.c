@@ -56,6 +56,7 @@ static const char *const long_names[] = { "udh", "sar", "payload", NULL };
 	{ "smsc", k, CT_PATH, LOFF(f), LSZ(f), 0, 0, d, NULL, h }
 
 static const char *const yesno_names[] = { "no", "yes", NULL };
+static const char *const proto_names[] = { "smpp", "cmpp30", "cmpp20", NULL };
 
 static const struct conf_key link_keys[] = {
 	LSTR("host", host, 1, "127.0.0.1", "SMSC host name or address"),
@@ -63,7 +64,8 @@ static const struct conf_key link_keys[] = {
 	LSTR("system_id", system_id, 1, NULL,
 	    "bind system_id (at most 15 characters)"),
 	LSTR("password", password, 0, "",
-	    "bind password (at most 8 characters)"),
+	    "bind password (at most 8 characters; CMPP: the shared secret, "
+	    "at most 32)"),
 	LPATH("password_file", password_file, "",
 	    "file whose first line is the bind password (a systemd "
 	    "credential); instead of password"),
@@ -96,6 +98,17 @@ static const struct conf_key link_keys[] = {
 	    "1", "ask the SMSC for delivery receipts"),
 	LENUM("enabled", enabled, yesno_names, "yes",
 	    "no: the link is configured but not connected"),
+	LENUM("protocol", protocol, proto_names, "smpp",
+	    "the link's protocol: SMPP 3.4, or China Mobile's CMPP 3.0 or "
+	    "2.0 (port 7890, window 16, active_test_s by default)"),
+	LSTR("service_id", service_id, 0, "",
+	    "CMPP: the Service_Id of every SUBMIT"),
+	LSTR("fee_type", fee_type, 0, "01",
+	    "CMPP: FeeType (01 = free)"),
+	LSTR("fee_code", fee_code, 0, "000000",
+	    "CMPP: FeeCode"),
+	LINT("active_test_s", active_test_s, 1, 3600, "180",
+	    "CMPP: ACTIVE_TEST after this many idle seconds"),
 	LSTR("reroute_status", reroute_status, 0, "",
 	    "submit_sm_resp statuses (hex or decimal, space-separated) that "
 	    "move a message to its next link, besides ESME_RINVDSTADR, "
@@ -377,6 +390,61 @@ link_key_line(const struct parse_state *ps, int i, const char *name)
 	return 0;
 }
 
+/* SMPP's bind password is 8 characters at most; CMPP's shared secret
+ * has no such limit in the spec: 32 here. */
+static size_t
+max_password(const struct conf_smpp *l)
+{
+	return l->protocol == CONF_PROTO_SMPP ? 8 : 32;
+}
+
+/* Keys that belong to one protocol: set on a link of the other, an error
+ * with its line. */
+static const char *const smpp_only[] = { "system_type", "bind",
+    "source_ton", "source_npi", "enquire_link_s", "long_messages", NULL };
+static const char *const cmpp_only[] = { "service_id", "fee_type",
+    "fee_code", "active_test_s", NULL };
+
+static void
+protocol_check(struct parse_state *ps, int i)
+{
+	struct conf_smpp *l = &ps->c->link[i];
+	int cmpp = l->protocol != CONF_PROTO_SMPP;
+	const char *const *wrong = cmpp ? smpp_only : cmpp_only;
+	int line;
+
+	for (int k = 0; wrong[k] != NULL; k++)
+		if ((line = link_key_line(ps, i, wrong[k])) != 0)
+			perr(ps, line, "[%s] %s: not a key of %s link", ps->label[i],
+			    wrong[k], cmpp ? "a CMPP" : "an SMPP");
+	if (strcmp(ps->label[i], "smpp") == 0 && cmpp)
+		perr(ps, link_key_line(ps, i, "protocol"), "[smpp] protocol: "
+		    "[smpp] is an SMPP link; give a CMPP link an [smsc NAME] "
+		    "section");
+	if (strlen(l->password) > max_password(l))
+		perr(ps, link_key_line(ps, i, "password"), "[%s] password: "
+		    "longer than %zu characters", ps->label[i],
+		    max_password(l));
+	if (!cmpp)
+		return;
+	if (strlen(l->system_id) > 6)
+		perr(ps, link_key_line(ps, i, "system_id"), "[%s] system_id: "
+		    "a CMPP SP_Id is at most 6 characters", ps->label[i]);
+	if (strlen(l->source_addr) > 20)
+		perr(ps, link_key_line(ps, i, "source_addr"), "[%s] "
+		    "source_addr: a CMPP Src_Id is at most 20 digits",
+		    ps->label[i]);
+	/* CMPP's defaults where the file does not say (spec: port 7890, a
+	 * window of 16); long texts always carry a UDH. */
+	if (link_key_line(ps, i, "port") == 0)
+		l->port = 7890;
+	if (link_key_line(ps, i, "window") == 0)
+		l->window = 16;
+	l->enquire_link_s = l->active_test_s;
+	l->long_messages = CONF_LONG_UDH;
+	l->bind = CONF_BIND_TRANSCEIVER;
+}
+
 /*
  * password_file: the password is the file's first line, so it can live in
  * a systemd credential instead of the config file.
@@ -406,9 +474,9 @@ read_secret(struct parse_state *ps, int i)
 	fclose(f);
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
-	if (n >= sizeof(l->password)) {
+	if (n > max_password(l)) {
 		perr(ps, line, "[%s] password_file: the password is longer "
-		    "than %zu characters", sect, sizeof(l->password) - 1);
+		    "than %zu characters", sect, max_password(l));
 		return;
 	}
 	memcpy(l->password, buf, n + 1);
@@ -458,6 +526,7 @@ link_check(struct parse_state *ps, int i)
 		    link_keys[k].def == NULL && !ps->link_seen[i][k])
 			perr(ps, l->line, "[%s] %s is required", ps->label[i],
 			    link_keys[k].name);
+	protocol_check(ps, i);
 	if (l->password_file[0] != '\0' && read_secrets)
 		read_secret(ps, i);
 	if (l->reconnect_max_s < l->reconnect_min_s)

@@ -14,6 +14,7 @@
 
 enum conf_bind { CONF_BIND_TRANSCEIVER, CONF_BIND_PAIR };
 enum conf_long { CONF_LONG_UDH, CONF_LONG_SAR, CONF_LONG_PAYLOAD };
+enum conf_protocol { CONF_PROTO_SMPP, CONF_PROTO_CMPP30, CONF_PROTO_CMPP20 };
 
 /* Carrier links in one file at most ([smsc NAME] sections). */
 #define CONF_MAX_LINKS    16
@@ -26,10 +27,11 @@ struct conf_smpp {
 	char name[16];               /* 1-15 of a-z 0-9 _ - */
 	int  line;                   /* its section's first key */
 	int  enabled;
+	int  protocol;               /* enum conf_protocol */
 	char host[256];
 	int  port;
 	char system_id[16];
-	char password[9];
+	char password[33];           /* SMPP: 8 at most; CMPP's secret: 32 */
 	char password_file[PATH_MAX];  /* first line is the password */
 	char system_type[13];
 	int  bind;                   /* enum conf_bind */
@@ -43,6 +45,10 @@ struct conf_smpp {
 	int  long_messages;          /* enum conf_long */
 	int  registered_delivery;
 	char reroute_status[64];     /* "0x0b 0x45" as written */
+	/* CMPP only */
+	char service_id[11];
+	char fee_type[3], fee_code[7];
+	int  active_test_s;
 	uint32_t reroute[CONF_MAX_REROUTE];
 	int  nreroute;
 };

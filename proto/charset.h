@@ -21,6 +21,7 @@ enum charset {
 
 #define DCS_GSM7    0x00
 #define DCS_UCS2    0x08
+#define DCS_IA5     0x01
 
 /* Maps a data_coding byte to a charset. -1 with err for unsupported codings. */
 int charset_from_dcs(uint8_t dcs, enum charset *cs, char *err, size_t errlen);

@@ -32,6 +32,17 @@ struct seg_limits {
 
 static const struct seg_limits lim_gsm7 = { DCS_GSM7, 160, 153 };
 static const struct seg_limits lim_ucs2 = { DCS_UCS2, 140, 134 };
+static const struct seg_limits lim_ascii = { DCS_IA5, 140, 134 };
+
+/* 1 if every byte is 7-bit ASCII (SEG_CMPP sends such a text as it is). */
+static int
+ascii_only(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}
 
 /*
  * A UTF-8 text longer than this cannot fit SEG_MAX_PARTS parts: every GSM
@@ -88,15 +99,22 @@ segment_text(const char *utf8, size_t len, enum seg_mode mode, uint16_t ref,
 		return -1;
 	}
 
-	lim = gsm7_fits(utf8, len) ? &lim_gsm7 : &lim_ucs2;
+	if (mode == SEG_CMPP)
+		lim = ascii_only(utf8, len) ? &lim_ascii : &lim_ucs2;
+	else
+		lim = gsm7_fits(utf8, len) ? &lim_gsm7 : &lim_ucs2;
 	if ((enc = malloc(2 * len)) == NULL) {
 		errf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (lim->dcs == DCS_GSM7)
+	if (lim->dcs == DCS_IA5) {
+		memcpy(enc, utf8, len);
+		n = (int)len;
+	} else if (lim->dcs == DCS_GSM7) {
 		n = gsm7_encode(utf8, len, enc, 2 * len, err, errlen);
-	else
+	} else {
 		n = ucs2_encode(utf8, len, enc, 2 * len, err, errlen);
+	}
 	if (n < 0)
 		goto fail;
 	enc_len = (size_t)n;
@@ -136,8 +154,8 @@ segment_text(const char *utf8, size_t len, enum seg_mode mode, uint16_t ref,
 	out->data_coding = lim->dcs;
 	out->mode = mode;
 	out->total = total;
-	out->ref = mode == SEG_UDH ? (ref & 0xFF) : ref;
-	if (total == 1 || mode != SEG_UDH) {
+	out->ref = mode == SEG_UDH || mode == SEG_CMPP ? (ref & 0xFF) : ref;
+	if (total == 1 || (mode != SEG_UDH && mode != SEG_CMPP)) {
 		/* No header to insert: the parts are slices of enc. */
 		buf = enc;
 		enc = NULL;

@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum seg_mode { SEG_UDH, SEG_SAR, SEG_PAYLOAD };
+/* SEG_CMPP: as SEG_UDH, but a text of ASCII alone goes as 8-bit octets
+ * (140 a message, 134 a part: CMPP's Msg_Fmt 0), not GSM 7-bit septets. */
+enum seg_mode { SEG_UDH, SEG_SAR, SEG_PAYLOAD, SEG_CMPP };
 
 #define SEG_MAX_PARTS 255
 
@@ -22,7 +24,7 @@ struct seg_part {
 };
 
 struct segments {
-	uint8_t  data_coding;   /* DCS_GSM7 or DCS_UCS2 */
+	uint8_t  data_coding;   /* DCS_GSM7, DCS_UCS2 (or DCS_IA5: SEG_CMPP) */
 	uint8_t  esm_class;     /* PDU_ESM_UDHI when parts carry a UDH */
 	enum seg_mode mode;     /* as used: SEG_PAYLOAD falls back to SEG_UDH
 	                           when the text exceeds PDU_PAYLOAD_MAX octets */

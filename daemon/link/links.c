@@ -43,6 +43,14 @@ static const enum seg_mode modes[] = {
 	[CONF_LONG_PAYLOAD] = SEG_PAYLOAD,
 };
 
+/* How a link splits long texts: CMPP sends ASCII as octets, with a UDH. */
+static enum seg_mode
+seg_mode(const struct conf_smpp *k)
+{
+	return k->protocol != CONF_PROTO_SMPP ? SEG_CMPP :
+	    modes[k->long_messages];
+}
+
 struct carrier *
 links_at(const struct links *s, int slot)
 {
@@ -293,9 +301,20 @@ make_session(struct carrier *c, const char *name, enum link_mode mode)
 		.response_timeout_s = k->response_timeout_s,
 		.reconnect_min_s = k->reconnect_min_s,
 		.reconnect_max_s = k->reconnect_max_s,
+		.source_addr = k->source_addr,
+		.service_id = k->service_id,
+		.fee_type = k->fee_type,
+		.fee_code = k->fee_code,
+		.active_test_tries = 3,
+	};
+	static const enum link_protocol protos[] = {
+		[CONF_PROTO_SMPP] = LINK_SMPP,
+		[CONF_PROTO_CMPP30] = LINK_CMPP30,
+		[CONF_PROTO_CMPP20] = LINK_CMPP20,
 	};
 
-	return link_new(LINK_SMPP, c->set->base, &lc, c->set->h.cb, c);
+	return link_new(protos[k->protocol], c->set->base, &lc, c->set->h.cb,
+	    c);
 }
 
 static void
@@ -340,8 +359,7 @@ carrier_new(struct links *s, int idx, const struct conf_smpp *cfg)
 	snprintf(c->src.addr, sizeof(c->src.addr), "%s", cfg->source_addr);
 	if ((c->failover = evtimer_new(s->base, failover_cb, c)) == NULL)
 		goto fail;
-	outq_link_mode(s->q, idx, modes[cfg->long_messages],
-	    cfg->registered_delivery);
+	outq_link_mode(s->q, idx, seg_mode(cfg), cfg->registered_delivery);
 	if (!cfg->enabled)
 		return c;
 	metrics_set_label(M_LINK_BOUND, cfg->name, 0);
@@ -520,7 +538,11 @@ session_changed(const struct conf_smpp *a, const struct conf_smpp *b)
 	    a->enquire_link_s != b->enquire_link_s ||
 	    a->response_timeout_s != b->response_timeout_s ||
 	    a->reconnect_min_s != b->reconnect_min_s ||
-	    a->reconnect_max_s != b->reconnect_max_s;
+	    a->reconnect_max_s != b->reconnect_max_s ||
+	    a->protocol != b->protocol || a->active_test_s != b->active_test_s ||
+	    strcmp(a->service_id, b->service_id) != 0 ||
+	    strcmp(a->fee_type, b->fee_type) != 0 ||
+	    strcmp(a->fee_code, b->fee_code) != 0;
 }
 
 /*
@@ -588,8 +610,7 @@ link_update(struct links *s, struct carrier *c, const struct conf_smpp *n)
 	c->src.ton = (uint8_t)n->source_ton;
 	c->src.npi = (uint8_t)n->source_npi;
 	snprintf(c->src.addr, sizeof(c->src.addr), "%s", n->source_addr);
-	outq_link_mode(s->q, c->idx, modes[n->long_messages],
-	    n->registered_delivery);
+	outq_link_mode(s->q, c->idx, seg_mode(n), n->registered_delivery);
 }
 
 void

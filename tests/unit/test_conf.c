@@ -320,6 +320,63 @@ test_too_many_links(void **state)
 	assert_int_equal(c.nlinks, CONF_MAX_LINKS);
 }
 
+/* CMPP links: their keys and defaults; a key of the other protocol, an
+ * SP_Id over 6 characters, CMPP on [smpp] are errors with their line. */
+static void
+test_cmpp_links(void **state)
+{
+	(void)state;
+	errs[0] = '\0';
+	assert_int_equal(conf_load_string(&c, "c.conf",
+	    "[smsc mobile]\nprotocol = cmpp30\nsystem_id = 901234\n"
+	    "password = a-shared-secret-of-24-ch\nsource_addr = 1065730\n"
+	    "service_id = IDCARD\n"
+	    "[smsc old]\nprotocol = cmpp20\nsystem_id = 901235\n"
+	    "source_addr = 1065731\nport = 7000\nwindow = 4\n"
+	    "active_test_s = 60\n"
+	    "[smsc unicom]\nsystem_id = u\nsource_addr = 10655\n",
+	    errs, sizeof(errs)), 0);
+	assert_int_equal(c.link[0].protocol, CONF_PROTO_CMPP30);
+	assert_int_equal(c.link[0].port, 7890);
+	assert_int_equal(c.link[0].window, 16);
+	assert_int_equal(c.link[0].active_test_s, 180);
+	assert_int_equal(c.link[0].enquire_link_s, 180);
+	assert_string_equal(c.link[0].fee_type, "01");
+	assert_string_equal(c.link[0].fee_code, "000000");
+	assert_string_equal(c.link[0].service_id, "IDCARD");
+	assert_string_equal(c.link[0].password, "a-shared-secret-of-24-ch");
+	assert_int_equal(c.link[1].protocol, CONF_PROTO_CMPP20);
+	assert_int_equal(c.link[1].port, 7000);
+	assert_int_equal(c.link[1].window, 4);
+	assert_int_equal(c.link[1].enquire_link_s, 60);
+	assert_int_equal(c.link[2].protocol, CONF_PROTO_SMPP);
+	assert_int_equal(c.link[2].port, 2775);
+
+	errs[0] = '\0';
+	assert_int_equal(conf_load_string(&c, "d.conf",
+	    "[smsc mobile]\nprotocol = cmpp30\nsystem_id = 9012345\n"  /* 1-3 */
+	    "source_addr = 1\nbind = pair\nenquire_link_s = 5\n"        /* 4-6 */
+	    "[smsc unicom]\nsystem_id = u\nsource_addr = 1\n"           /* 7-9 */
+	    "fee_code = 000001\npassword = 123456789\n",                /* 10-11 */
+	    errs, sizeof(errs)), 5);
+	assert_non_null(strstr(errs, "d.conf:3: [smsc mobile] system_id: a "
+	    "CMPP SP_Id is at most 6 characters\n"));
+	assert_non_null(strstr(errs, "d.conf:5: [smsc mobile] bind: not a key "
+	    "of a CMPP link\n"));
+	assert_non_null(strstr(errs, "d.conf:6: [smsc mobile] enquire_link_s: "
+	    "not a key of a CMPP link\n"));
+	assert_non_null(strstr(errs, "d.conf:10: [smsc unicom] fee_code: not "
+	    "a key of an SMPP link\n"));
+	assert_non_null(strstr(errs, "d.conf:11: [smsc unicom] password: "
+	    "longer than 8 characters\n"));
+
+	errs[0] = '\0';
+	assert_int_equal(conf_load_string(&c, "e.conf", MINIMAL
+	    "protocol = cmpp30\n", errs, sizeof(errs)), 1);
+	assert_non_null(strstr(errs, "e.conf:4: [smpp] protocol: [smpp] is an "
+	    "SMPP link"));
+}
+
 int
 main(void)
 {
@@ -336,6 +393,7 @@ main(void)
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_link_errors),
 		cmocka_unit_test(test_too_many_links),
+		cmocka_unit_test(test_cmpp_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

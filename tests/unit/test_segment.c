@@ -569,6 +569,63 @@ test_segments_free_safe(void **state)
 	segments_free(&s);
 }
 
+/* SEG_CMPP: ASCII goes as octets, 140 in one message, 134 a part with the
+ * 6-octet UDH (CMPP's Msg_Fmt 0); '@' and '{' are ASCII, not GSM escapes. */
+static void
+test_cmpp_ascii(void **state)
+{
+	struct segments s;
+	char *t = text_new(300);
+	size_t len = 0;
+
+	(void)state;
+	text_add(t, 300, &len, "a{@", 46);
+	text_add(t, 300, &len, "xx", 1);                 /* 140 octets */
+	assert_int_equal(segment_text(t, len, SEG_CMPP, 9, &s, err,
+	    sizeof(err)), 0);
+	assert_int_equal(s.total, 1);
+	assert_int_equal(s.data_coding, DCS_IA5);
+	assert_int_equal(s.esm_class, 0);
+	assert_int_equal(s.parts[0].len, 140);
+	assert_memory_equal(s.parts[0].data, t, 140);
+	segments_free(&s);
+
+	text_add(t, 300, &len, "b", 1);                  /* 141 */
+	assert_int_equal(segment_text(t, len, SEG_CMPP, 0x1234, &s, err,
+	    sizeof(err)), 0);
+	assert_int_equal(s.total, 2);
+	assert_int_equal(s.data_coding, DCS_IA5);
+	assert_int_equal(s.esm_class, PDU_ESM_UDHI);
+	assert_int_equal(s.mode, SEG_CMPP);
+	assert_udh(&s.parts[0], 0x34, 2, 1);
+	assert_udh(&s.parts[1], 0x34, 2, 2);
+	assert_int_equal(s.parts[0].len, 6 + 134);
+	assert_int_equal(s.parts[1].len, 6 + 7);
+	assert_memory_equal(s.parts[1].data + 6, t + 134, 7);
+	segments_free(&s);
+	free(t);
+}
+
+/* SEG_CMPP with anything outside ASCII: UCS-2 as in SEG_UDH. */
+static void
+test_cmpp_ucs2(void **state)
+{
+	struct segments s;
+	char *t = text_new(400);
+	size_t len = 0;
+
+	(void)state;
+	text_add(t, 400, &len, "您", 71);
+	assert_int_equal(segment_text(t, len, SEG_CMPP, 5, &s, err,
+	    sizeof(err)), 0);
+	assert_int_equal(s.data_coding, DCS_UCS2);
+	assert_int_equal(s.total, 2);
+	assert_udh(&s.parts[0], 5, 2, 1);
+	assert_int_equal(s.parts[0].len, 6 + 134);
+	segments_free(&s);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -596,6 +653,8 @@ main(void)
 		T(test_too_long_text),
 		T(test_empty_and_invalid),
 		T(test_segments_free_safe),
+		T(test_cmpp_ascii),
+		T(test_cmpp_ucs2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,6 +64,7 @@ fill_part(const struct segments *sg, int i, struct sim_mo *mo)
 	}
 	switch (sg->mode) {
 	case SEG_UDH:
+	case SEG_CMPP:
 		p->esm_class = sg->esm_class;
 		memcpy(p->sm, sp->data, sp->len);
 		p->sm_len = (uint16_t)sp->len;

@@ -6,7 +6,7 @@ set -eu
 PKGS="make gcc pkg-config perl sqlite3
 libevent-dev libsmpp34-dev libsqlite3-dev libpcre2-dev libinih-dev
 libcmocka-dev libjansson-dev libsystemd-dev libmimalloc-dev libnet-smpp-perl
-nettle-dev
+nettle-dev tshark
 systemd groff-base man-db
 clang libclang-rt-14-dev"
 

@@ -44,6 +44,8 @@
 /* How often to look for rows other processes added, and quiet hours. */
 #define POLL_MS          500
 #define QUIET_CHECK_S    20
+/* Polls between two looks for messages past [outbox] validity_h. */
+#define EXPIRE_EVERY_TICKS 20
 
 /* One deliver_sm waiting for its batch to commit. */
 struct pending {
@@ -61,6 +63,7 @@ struct pending {
 struct gateway {
 	struct event_base *base;
 	struct links      *links;
+	unsigned           ticks;      /* polls so far */
 	struct reasm      *reasm;
 	struct event      *reasm_timer;
 	struct outq       *outq;
@@ -190,6 +193,10 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	links_tick(g->links);
+	/* Messages no link took within [outbox] validity_h (every link of
+	 * their route down that long) expire; checked every few seconds. */
+	if (++g->ticks % EXPIRE_EVERY_TICKS == 0 && txn(g) == 0)
+		(void)outq_expire(g->outq, (int64_t)time(NULL));
 	commit_idle(g);
 	/* Our own replies are queued as they commit: the scan is for
 	 * notifications another process (or the API) added, or that did not

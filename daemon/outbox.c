@@ -295,6 +295,7 @@ load_row(void *arg, const struct outbox_row *r)
 		return fail_row(ob, r->id, OB_FAILED, r->attempts,
 		    "ENCODE_FAILED") == -1 ? -1 : 0;
 	}
+	outq_set_expiry(ob->q, r->at + (int64_t)ob->validity_h * 3600);
 	/* Parts accepted before a restart: the rest go the same way. */
 	if (ob->link_slot != NULL && memchr(done, 1, SEG_MAX_PARTS) != NULL) {
 		char link[32];
@@ -388,6 +389,8 @@ outbox_reply(struct outbox *ob, uint64_t id, const struct pdu_addr *src,
 		(void)open_close(ob, (int64_t)id);
 		return -1;
 	}
+	outq_set_expiry(ob->q, (int64_t)time(NULL) +
+	    (int64_t)ob->validity_h * 3600);
 	return 0;
 }
 
@@ -402,6 +405,12 @@ outbox_final(struct outbox *ob, const struct outq_msg_info *m)
 {
 	int was_open = open_close(ob, (int64_t)m->id);
 
+	if (!m->ok && m->status == LINK_EXPIRED) {
+		log_warn("outbox id=%llu expired unsent after %d h",
+		    (unsigned long long)m->id, ob->validity_h);
+		return fail_row(ob, (int64_t)m->id, OB_EXPIRED, m->attempts,
+		    "VALIDITY_EXPIRED");
+	}
 	if (!m->ok)
 		return fail_row(ob, (int64_t)m->id, OB_FAILED, m->attempts,
 		    link_status_name(m->status));

@@ -42,6 +42,8 @@ struct outq_msg {
 	int              rerouting;   /* held segments wait for inflight 0 */
 	uint32_t         reroute_status;
 	char            *text;        /* kept when links split differently */
+	int64_t          expires;     /* unix s; 0 never */
+	int              expiring;    /* collected by outq_expire */
 };
 
 struct outq_seg {
@@ -485,6 +487,72 @@ outq_set_born(struct outq *q, uint64_t born_us)
 {
 	if (q->last != NULL)
 		q->last->born_us = born_us;
+}
+
+void
+outq_set_expiry(struct outq *q, int64_t unix_s)
+{
+	if (q->last != NULL)
+		q->last->expires = unix_s;
+}
+
+/* Collects into *v (grown as needed) the expired messages listed on l. */
+static void
+collect_expired(struct seg_list *l, int64_t now, struct outq_msg ***v,
+    size_t *n, size_t *cap)
+{
+	struct outq_seg *s;
+
+	TAILQ_FOREACH(s, l, entry) {
+		struct outq_msg *m = s->msg, **nv;
+
+		if (m->expiring || m->expires == 0 || now < m->expires ||
+		    m->inflight > 0 || m->rerouting)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? 2 * *cap : 16;
+			if ((nv = realloc(*v, *cap * sizeof(**v))) == NULL)
+				return;       /* the rest next time */
+			*v = nv;
+		}
+		m->expiring = 1;
+		(*v)[(*n)++] = m;
+	}
+}
+
+size_t
+outq_expire(struct outq *q, int64_t now_unix)
+{
+	struct outq_msg **v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (int c = 0; c < OUTQ_NCLASS; c++) {
+		collect_expired(&q->parked[c], now_unix, &v, &n, &cap);
+		for (int l = 0; l < OUTQ_MAX_LINKS; l++)
+			collect_expired(&q->lk[l].ready[c], now_unix, &v, &n,
+			    &cap);
+	}
+	collect_expired(&q->delayed, now_unix, &v, &n, &cap);
+	for (size_t i = 0; i < n; i++) {
+		struct outq_msg *m = v[i];
+		int left;
+
+		unlist_all(q, m);
+		left = m->pending;
+		for (int k = 0; k < m->seg.total && left > 0; k++) {
+			if (m->segs[k].state != SEG_HELD)
+				continue;
+			q->waiting--;
+			/* The last one frees m. */
+			if (--left == 0) {
+				seg_final(q, &m->segs[k], LINK_EXPIRED, NULL);
+				break;
+			}
+			seg_final(q, &m->segs[k], LINK_EXPIRED, NULL);
+		}
+	}
+	free(v);
+	return n;
 }
 
 uint64_t

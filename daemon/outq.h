@@ -97,6 +97,13 @@ int outq_parts(const struct outq *q, const char *text);
  * pushed last. */
 void outq_set_born(struct outq *q, uint64_t born_us);
 
+/* When the message pushed last expires (unix seconds; 0: never), unless
+ * a part of it is out by then. */
+void outq_set_expiry(struct outq *q, int64_t unix_s);
+/* Ends every message past its expiry with nothing in flight: its parts
+ * not accepted fail with LINK_EXPIRED (on_final). Returns how many. */
+size_t outq_expire(struct outq *q, int64_t now_unix);
+
 /* The born time of a segment's message, and 1 if this is the first
  * submit of its first part (where latency is measured). */
 uint64_t outq_seg_born(const struct outq_seg *seg, int *first);

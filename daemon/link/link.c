@@ -33,6 +33,8 @@ link_status_name(uint32_t status)
 		return "LINK_LOST";
 	if (status == LINK_ENCODE)
 		return "ENCODE_FAILED";
+	if (status == LINK_EXPIRED)
+		return "VALIDITY_EXPIRED";
 	if (LINK_IS_CMPP(status)) {
 		snprintf(buf, sizeof(buf), "CMPP_RESULT_%u", status & 0xFFFFu);
 		return buf;

@@ -25,6 +25,7 @@ enum link_protocol { LINK_SMPP, LINK_CMPP30, LINK_CMPP20 };
 #define LINK_TIMEOUT  0xFFFF0001u   /* no response in time */
 #define LINK_LOST     0xFFFF0002u   /* the link dropped while outstanding */
 #define LINK_ENCODE   0xFFFF0003u   /* the submit does not encode */
+#define LINK_EXPIRED  0xFFFF0004u   /* not sent within [outbox] validity_h */
 /* A CMPP SUBMIT_RESP Result r, in the same space as SMPP statuses. */
 #define LINK_CMPP_RESULT(r)  (0x434D0000u | ((uint32_t)(r) & 0xFFFFu))
 #define LINK_IS_CMPP(s)      (((s) & 0xFFFF0000u) == 0x434D0000u)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -832,10 +833,33 @@ test_restart_resumes_on_its_link(void **state)
 	on_link = "mobile";
 }
 
+/* A reply no link took within validity_h: its row expires, with why. */
+static void
+test_waiting_reply_expires(void **state)
+{
+	struct fx *fx = *state;
+	char err[256];
+	int64_t r;
+
+	r = add_reply(fx, "late");
+	assert_int_equal(outbox_reply(fx->ob, (uint64_t)r, &src, &dst, "late",
+	    err, sizeof(err)), 0);
+	assert_int_equal(outq_expire(fx->q, (int64_t)time(NULL) + 3600), 0);
+	assert_int_equal(store_begin(fx->st, err, sizeof(err)), 0);
+	assert_int_equal(outq_expire(fx->q, (int64_t)time(NULL) + 48 * 3600 +
+	    5), 1);
+	assert_int_equal(store_commit(fx->st, err, sizeof(err)), 0);
+	assert_int_equal(fx->finals, 1);
+	assert_string_equal(row_state(fx, r, 1), "expired:0:VALIDITY_EXPIRED");
+	assert_null(outq_next(fx->q, 0));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_waiting_reply_expires,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_receipt_matched_by_link,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resumes_on_its_link,

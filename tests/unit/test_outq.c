@@ -594,6 +594,46 @@ test_link_gone(void **state)
 	assert_int_equal(outq_waiting_on(q, 1), 1);
 }
 
+/* A message that waits past its expiry ends with LINK_EXPIRED, parked or
+ * listed; one with a part in flight waits for it; no expiry, no end. */
+static void
+test_expire(void **state)
+{
+	struct outq *q = *state;
+	char err[100], text[400];
+	struct outq_seg *s1;
+
+	routed(q);
+	memset(text, 'a', 300);
+	text[300] = '\0';
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 1, &src, &to139, "a", NULL,
+	    err, sizeof(err)), 0);
+	outq_set_expiry(q, 1000);
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 2, &src, &to186, text, NULL,
+	    err, sizeof(err)), 0);
+	outq_set_expiry(q, 1000);
+	assert_int_equal(outq_push(q, OUTQ_NOTIFY, 3, &src, &dst, "c", NULL,
+	    err, sizeof(err)), 0);                      /* never expires */
+	outq_link_available(q, 1, 0);
+	outq_link_available(q, 0, 0);                    /* 1 and 3 parked */
+	s1 = outq_next_on(q, 2, 0);                      /* 2: a part out */
+	assert_int_equal(outq_expire(q, 999), 0);
+	assert_int_equal(outq_expire(q, 1000), 1);
+	assert_int_equal(finals, 1);
+	assert_int_equal(last.id, 1);
+	assert_int_equal(last.ok, 0);
+	assert_int_equal(last.status, LINK_EXPIRED);
+	assert_int_equal(outq_parked(q), 1);
+	/* Its part back, the long one expires whole. */
+	outq_done(q, s1, LINK_LOST, NULL, 0);
+	assert_int_equal(outq_expire(q, 2000), 1);
+	assert_int_equal(finals, 2);
+	assert_int_equal(last.id, 2);
+	assert_int_equal(last.status, LINK_EXPIRED);
+	assert_int_equal(outq_waiting(q), 1);
+	assert_int_equal(outq_expire(q, 1L << 40), 0);
+}
+
 int
 main(void)
 {
@@ -622,6 +662,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_link_gone, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_class, setup,
 		    teardown),
 	};

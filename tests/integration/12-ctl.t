@@ -237,10 +237,10 @@ like($n1->{at}, qr/^\d+$/, 'times are unix seconds in JSON');
 ($rc, $out, $err) = ctl('outbox');
 is($rc, 0, 'outbox') or diag $err;
 @lines = split /\n/, $out;
-like($lines[0], qr/^ID\s+AT\s+CLASS\s+STATE\s+ATTEMPTS\s+MSISDN\s+REF\s+PARTS\s+LINKS\s+LAST_STATUS\s+TEXT$/,
+like($lines[0], qr/^ID\s+AT\s+CLASS\s+STATE\s+ATTEMPTS\s+MSISDN\s+REF\s+PARTS\s+LINKS\s+SMSC_IDS\s+LAST_STATUS\s+TEXT$/,
     'a header');
 is(scalar @lines, 3, 'both queued notifications');
-like($lines[1], qr/^$id\s.*\snotify\s+queued\s+0\s+138\*\*\*\*8000\s+-\s+-\s+-\s+-\s+\Q$want\E$/,
+like($lines[1], qr/^$id\s.*\snotify\s+queued\s+0\s+138\*\*\*\*8000\s+-\s+-\s+-\s+-\s+-\s+\Q$want\E$/,
     'oldest first, parts none yet');
 
 # The daemon's work, by hand: one submitted in two parts, one delivered.
@@ -258,8 +258,8 @@ is_deeply([@{$doc->[0]}{qw(id state attempts ref parts links)}],
     [$id, 'submitted', 1, 7, { delivered => 1, submitted => 1 },
     'mobile mobile'], 'with its parts and the link of each');
 ($rc, $out) = ctl('outbox');
-like($out, qr/\s7\s+delivered:1 submitted:1\s+mobile mobile\s+-\s/,
-    'parts in text');
+like($out, qr/\s7\s+delivered:1 submitted:1\s+mobile mobile\s+a1, a2\s+-\s/,
+    'parts in text, with their SMSC ids');
 $doc = ctl_json(qw(messages --limit 20));
 my ($withparts) = grep { $_->{id} == $id } @$doc;
 is($withparts->{links}, 'mobile mobile', 'messages: the link of each part');

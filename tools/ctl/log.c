@@ -12,6 +12,7 @@
 
 #include "daemon/privacy.h"
 #include "parsers/intent.h"
+#include "proto/cmpp.h"
 #include "tools/ctl/ctl.h"
 
 #define DEFAULT_LIMIT 20
@@ -188,6 +189,42 @@ parts_of(sqlite3_stmt *p, int64_t id)
 	return o;
 }
 
+/*
+ * Each accepted part's SMSC id in part order, "-" for none; a CMPP link's
+ * Msg_Id (16 hex digits) also decoded: "0123…ef (12-04 16:10:05 gw=12345
+ * seq=7)". NULL-valued JSON when no part was accepted.
+ */
+static json_t *
+smsc_ids_of(sqlite3_stmt *q, int64_t id, const struct conf *c)
+{
+	char buf[1024], shown[64];
+	size_t used = 0;
+
+	buf[0] = '\0';
+	sqlite3_bind_int64(q, 1, id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *smsc = col_text(q, 0), *link = col_text(q, 1);
+		int i = link != NULL ? conf_link_find(c, link) : -1;
+		int n;
+
+		shown[0] = '\0';
+		if (smsc != NULL && i >= 0 &&
+		    c->link[i].protocol != CONF_PROTO_SMPP &&
+		    strlen(smsc) == 16 && strspn(smsc, "0123456789abcdef") == 16)
+			cmpp_msgid_show(strtoull(smsc, NULL, 16), shown,
+			    sizeof(shown));
+		n = snprintf(buf + used, sizeof(buf) - used, "%s%s%s%s%s",
+		    used > 0 ? ", " : "", smsc != NULL ? smsc : "-",
+		    shown[0] != '\0' ? " (" : "", shown,
+		    shown[0] != '\0' ? ")" : "");
+		if (n < 0 || (size_t)n >= sizeof(buf) - used)
+			break;
+		used += (size_t)n;
+	}
+	sqlite3_reset(q);
+	return used > 0 ? ctl_jstr(buf) : json_null();
+}
+
 int
 ctl_outbox(struct ctl *ctl, int argc, char **argv)
 {
@@ -201,7 +238,7 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 	};
 	long limit = -1;                       /* all */
 	struct store *st;
-	sqlite3_stmt *s = NULL, *p = NULL;
+	sqlite3_stmt *s = NULL, *p = NULL, *q = NULL;
 	json_t *doc, *row;
 
 	if (ctl_args(argc, argv, opts, NULL, 0) != 0)
@@ -231,9 +268,13 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 	    sqlite3_prepare_v2(store_db(st), "SELECT state, count(*) FROM"
 	    " outbox_parts WHERE id BETWEEN ?1 * 256 AND ?1 * 256 + 255"
 	    " GROUP BY state ORDER BY state",
-	    -1, &p, NULL) != SQLITE_OK) {
+	    -1, &p, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(store_db(st), "SELECT smsc_id, link FROM"
+	    " outbox_parts WHERE id BETWEEN ?1 * 256 AND ?1 * 256 + 255"
+	    " ORDER BY id", -1, &q, NULL) != SQLITE_OK) {
 		db_fail(st, "outbox");
 		sqlite3_finalize(s);
+		sqlite3_finalize(p);
 		return 1;
 	}
 	sqlite3_bind_int64(s, 1, limit);
@@ -263,6 +304,7 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 		    &oom);
 		put(row, "parts", parts_of(p, id), &oom);
 		put(row, "links", ctl_jstr(col_text(s, 9)), &oom);
+		put(row, "smsc_ids", smsc_ids_of(q, id, &ctl->conf), &oom);
 		put(row, "last_status", ctl_jstr(col_text(s, 7)), &oom);
 		put(row, "text", text_of(s, 8, 0, reveal), &oom);
 	}
@@ -270,6 +312,7 @@ ctl_outbox(struct ctl *ctl, int argc, char **argv)
 		db_fail(st, "outbox");
 	sqlite3_finalize(s);
 	sqlite3_finalize(p);
+	sqlite3_finalize(q);
 	if (!oom && step != SQLITE_DONE) {
 		json_decref(doc);
 		return 1;

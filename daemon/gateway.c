@@ -30,6 +30,7 @@
 #include "daemon/link/links.h"
 #include "daemon/link/link.h"
 #include "daemon/store.h"
+#include "proto/cmpp.h"
 #include "proto/reasm.h"
 
 /* Incomplete concatenated texts are dropped after this long. */
@@ -580,7 +581,8 @@ on_submit_done(void *arg, void *cookie, uint32_t status, const char *msgid)
 	int part;
 
 	outq_seg_ref(cookie, &id, &part);
-	if (status == ESME_THROTTLED || status == ESME_MSGQFUL)
+	if (status == ESME_THROTTLED || status == ESME_MSGQFUL ||
+	    status == LINK_CMPP_RESULT(CMPP_RESULT_FLOW))
 		metrics_add(M_LINK_THROTTLED, c->cfg.name, 1);
 	if (status != ESME_OK && links_reroute_status(c, status)) {
 		log_info("submit_sm link=%s outbox id=%llu status=%s: the "

@@ -509,6 +509,7 @@ int
 outbox_receipt(struct outbox *ob, const char *link, const struct dlr *d)
 {
 	char ids[3][PDU_MSGID_MAX], err[200];
+	const char *stat;
 	int64_t msg = 0;
 	int part = 0, found = 0, n, state, mstate, attempts;
 
@@ -539,10 +540,15 @@ outbox_receipt(struct outbox *ob, const char *link, const struct dlr *d)
 	default:
 		return 0;                    /* en route, accepted: no news */
 	}
+	/* A gateway's own code (CMPP's MA:0001, ...) is kept verbatim; the
+	 * usual words are kept in their standard spelling. */
+	stat = d->stat[0] != '\0' &&
+	    dlr_state_from_stat(d->stat) == DLR_UNKNOWN_STATE ? d->stat :
+	    dlr_state_name(d->state);
 	log_info("receipt id=%lld part=%d smsc_id=%s stat=%s", (long long)msg,
-	    part, d->id, dlr_state_name(d->state));
-	if (store_outbox_part(ob->st, msg, part, state, NULL,
-	    dlr_state_name(d->state), err, sizeof(err)) == -1) {
+	    part, d->id, stat);
+	if (store_outbox_part(ob->st, msg, part, state, NULL, stat, err,
+	    sizeof(err)) == -1) {
 		log_err("receipt id=%lld: %s", (long long)msg, err);
 		return -1;
 	}

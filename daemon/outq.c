@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 
 #include "daemon/link/link.h"
+#include "proto/cmpp.h"
 
 enum seg_state { SEG_WAITING, SEG_DELAYED, SEG_INFLIGHT, SEG_HELD, SEG_FINAL };
 
@@ -667,6 +668,7 @@ outq_transient(uint32_t status)
 	case ESME_X_T_APPN:
 	case LINK_TIMEOUT:
 	case LINK_LOST:
+	case LINK_CMPP_RESULT(CMPP_RESULT_FLOW):
 		return 1;
 	}
 	return 0;

@@ -174,8 +174,14 @@ set_field(struct dlr *d, enum field f, const char *v, size_t n)
 		memcpy(stat, v, n);
 		stat[n] = '\0';
 		d->state = dlr_state_from_stat(stat);
-		if (d->state == DLR_UNKNOWN_STATE)
+		if (d->state == DLR_UNKNOWN_STATE) {
+			/* A gateway's own code (CMPP's MA:0001, ...): kept
+			 * verbatim for the log and the part, the state must
+			 * come from elsewhere (message_state). */
+			if (n < sizeof(d->stat))
+				memcpy(d->stat, stat, n + 1);
 			break;
+		}
 		if (n < sizeof(d->stat))
 			memcpy(d->stat, stat, n + 1);
 		else
@@ -290,9 +296,14 @@ dlr_parse(const struct pdu *p, struct dlr *out, char *err, size_t errlen)
 	if ((p->tlvs & PDU_HAS_MSG_STATE) && p->message_state >= DLR_ENROUTE &&
 	    p->message_state <= DLR_REJECTED &&
 	    p->message_state != out->state) {
+		/* A vendor code in the text stays what the part shows. */
+		int vendor = out->state == DLR_UNKNOWN_STATE &&
+		    out->stat[0] != '\0';
+
 		out->state = (enum dlr_state)p->message_state;
-		snprintf(out->stat, sizeof(out->stat), "%s",
-		    dlr_state_name(out->state));
+		if (!vendor)
+			snprintf(out->stat, sizeof(out->stat), "%s",
+			    dlr_state_name(out->state));
 	}
 	/* network_error_code: network type octet, then a 16-bit error. */
 	if (p->tlvs & PDU_HAS_NET_ERR)

@@ -6,7 +6,9 @@
 
 #include <stdio.h>
 
+#include "daemon/link/cmpp.h"
 #include "daemon/link/smpp.h"
+#include "proto/cmpp.h"
 
 struct link *
 link_new(enum link_protocol proto, struct event_base *base,
@@ -16,8 +18,9 @@ link_new(enum link_protocol proto, struct event_base *base,
 	case LINK_SMPP:
 		return smpp_link_new(base, cfg, cb, arg);
 	case LINK_CMPP30:
+		return cmpp_link_new(CMPP_V30, base, cfg, cb, arg);
 	case LINK_CMPP20:
-		break;
+		return cmpp_link_new(CMPP_V20, base, cfg, cb, arg);
 	}
 	return NULL;
 }

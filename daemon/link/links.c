@@ -18,6 +18,7 @@
 #include "daemon/route.h"
 #include "daemon/service.h"
 #include "daemon/store.h"
+#include "proto/cmpp.h"
 
 /* How often each link's row in the links table is refreshed, in ticks. */
 #define ROW_EVERY_TICKS 10
@@ -87,8 +88,12 @@ links_reply_via(struct links *s, int slot)
 int
 links_reroute_status(const struct carrier *c, uint32_t status)
 {
+	/* SMPP's "bad destination"; CMPP's "this gateway does not serve
+	 * that number" (9) and "bad Dest_terminal_Id" (13). */
 	if (status == ESME_INVDSTADR || status == ESME_INVDSTTON ||
-	    status == ESME_INVDSTNPI)
+	    status == ESME_INVDSTNPI ||
+	    status == LINK_CMPP_RESULT(CMPP_RESULT_NO_SERVICE) ||
+	    status == LINK_CMPP_RESULT(CMPP_RESULT_BAD_DEST))
 		return 1;
 	for (int i = 0; i < c->cfg.nreroute; i++)
 		if (c->cfg.reroute[i] == status)

@@ -387,6 +387,32 @@ test_ucs2_receipt(void **state)
 	assert_int_equal(d.state, DLR_DELIVERED);
 }
 
+/* A gateway's own stat code (CMPP's MA:0001) is kept verbatim when
+ * message_state gives the state; alone it is no known state. */
+static void
+test_vendor_stat(void **state)
+{
+	struct pdu p;
+	struct dlr d;
+	char err[128];
+
+	(void)state;
+	make_pdu(&p, FULL("0123456789abcdef", "MA:0001", "000"));
+	assert_int_equal(dlr_parse(&p, &d, err, sizeof(err)), -1);
+	p.tlvs = PDU_HAS_RECEIPTED_ID | PDU_HAS_MSG_STATE;
+	strcpy(p.receipted_id, "0123456789abcdef");
+	p.message_state = DLR_UNDELIVERABLE;
+	assert_int_equal(dlr_parse(&p, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.state, DLR_UNDELIVERABLE);
+	assert_string_equal(d.stat, "MA:0001");
+	/* A standard word still reads as the state's name. */
+	make_pdu(&p, FULL("1", "DELIVRD", "000"));
+	p.tlvs = PDU_HAS_MSG_STATE;
+	p.message_state = DLR_UNDELIVERABLE;
+	assert_int_equal(dlr_parse(&p, &d, err, sizeof(err)), 0);
+	assert_string_equal(d.stat, "UNDELIV");
+}
+
 int
 main(void)
 {
@@ -399,6 +425,7 @@ main(void)
 		cmocka_unit_test(test_text_only_via_pdu),
 		cmocka_unit_test(test_text_in_payload),
 		cmocka_unit_test(test_tlv_only),
+		cmocka_unit_test(test_vendor_stat),
 		cmocka_unit_test(test_tlv_overrides_text),
 		cmocka_unit_test(test_tlv_bad_state_falls_back),
 		cmocka_unit_test(test_hex_id_variants),

@@ -125,6 +125,9 @@ test_transient_retries_permanent_fails(void **state)
 	assert_true(outq_transient(LINK_LOST));
 	assert_false(outq_transient(0x0B));          /* ESME_RINVDSTADR */
 	assert_false(outq_transient(LINK_ENCODE));
+	assert_true(outq_transient(LINK_CMPP_RESULT(8)));   /* flow control */
+	assert_false(outq_transient(LINK_CMPP_RESULT(9)));
+	assert_false(outq_transient(LINK_EXPIRED));
 
 	assert_int_equal(outq_push(q, OUTQ_REPLY, 3, &src, &dst, "x", NULL,
 	    err,

@@ -100,7 +100,7 @@ static const struct conf_key link_keys[] = {
 	    "no: the link is configured but not connected"),
 	LENUM("protocol", protocol, proto_names, "smpp",
 	    "the link's protocol: SMPP 3.4, or China Mobile's CMPP 3.0 or "
-	    "2.0 (port 7890, window 16, active_test_s by default)"),
+	    "2.0 (port 7890, window 16, response_timeout_s 60 by default)"),
 	LSTR("service_id", service_id, 0, "",
 	    "CMPP: the Service_Id of every SUBMIT"),
 	LSTR("fee_type", fee_type, 0, "01",
@@ -440,6 +440,9 @@ protocol_check(struct parse_state *ps, int i)
 		l->port = 7890;
 	if (link_key_line(ps, i, "window") == 0)
 		l->window = 16;
+	/* The spec's T: 60 s for a response (ACTIVE_TEST's among them). */
+	if (link_key_line(ps, i, "response_timeout_s") == 0)
+		l->response_timeout_s = 60;
 	l->enquire_link_s = l->active_test_s;
 	l->long_messages = CONF_LONG_UDH;
 	l->bind = CONF_BIND_TRANSCEIVER;

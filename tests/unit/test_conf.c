@@ -339,6 +339,7 @@ test_cmpp_links(void **state)
 	assert_int_equal(c.link[0].protocol, CONF_PROTO_CMPP30);
 	assert_int_equal(c.link[0].port, 7890);
 	assert_int_equal(c.link[0].window, 16);
+	assert_int_equal(c.link[0].response_timeout_s, 60);
 	assert_int_equal(c.link[0].active_test_s, 180);
 	assert_int_equal(c.link[0].enquire_link_s, 180);
 	assert_string_equal(c.link[0].fee_type, "01");

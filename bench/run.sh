@@ -11,6 +11,7 @@
 #   BENCH_DRAIN_TPS=1000 max_tps in the drain run (100 texts/s ride along
 #                        for BENCH_DRAIN_S=65 s)
 #   BENCH_RATE=1         0 skips the adaptive-rate runs (bench/rate.sh)
+#   BENCH_CMPP=1         0 skips the CMPP link runs (bench/cmpp.sh)
 #   BENCH_KANNEL=1       0 skips the Kannel comparison
 #   BENCH_QUIET=0        before each run, wait up to this many seconds for
 #                        a 1-minute load average below 0.7
@@ -134,6 +135,11 @@ say "smsgwd drain queued=$QUEUED max_tps=$DRAIN_TPS" \
 # 4. The adaptive send rate against an SMSC that caps or refuses submits.
 if [ "$RATE" != 0 ]; then
 	BENCH_OUT=$OUT sh bench/rate.sh
+fi
+
+# 5. CMPP links: the same driver speaking CMPP 3.0, W = 16 and 64.
+if [ "${BENCH_CMPP:-1}" != 0 ]; then
+	BENCH_OUT=$OUT sh bench/cmpp.sh
 fi
 
 [ "$KANNEL" = 1 ] || exit 0

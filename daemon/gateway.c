@@ -633,7 +633,7 @@ on_stopped(void *arg, struct link *l)
 	struct carrier *c = arg;
 	struct gateway *g = c->gw;
 
-	log_info("smpp link=%s stopped", link_name(l));
+	log_info("link=%s stopped", link_name(l));
 	if (links_stopped(g->links, c))
 		event_base_loopexit(g->base, NULL);
 	commit_idle(g);

@@ -350,6 +350,10 @@ sub write_conf {
     if ($o{links}) {
         for my $l (@{ $o{links} }) {
             my %k = (%link_defaults, %$l);
+            # A CMPP link: enquire_link_s is an SMPP key (an error there);
+            # active_test_s is its CMPP counterpart.
+            delete $k{enquire_link_s}
+                if ($k{protocol} // '') =~ /^cmpp/ && !exists $l->{enquire_link_s};
             my $name = delete $k{name} // die 'a link without a name';
             print $f "[smsc $name]\n";
             print $f "$_ = $k{$_}\n" for sort keys %k;

@@ -294,7 +294,7 @@ for my $proto (qw(cmpp30 cmpp20)) {
     ok($gw->wait_log(qr/cmpp link=mobile state binding -> bound/), 'bound');
 
     # A DELIVER whose body is cut short: Result 1 with its Msg_Id.
-    my $seq = $c->send_msg(RawCmpp::DELIVER, pack('Q> a5', 0x1122334455667788, 'xx'));
+    my $seq = $c->send_msg(RawCmpp::DELIVER, pack("N N a5", 0x11223344, 0x55667788, "xx"));
     my $r = $resp_of->($c, $seq);
     is($r && $r->{result}, 1, 'an undecodable DELIVER: Result 1');
     is($r && sprintf('%x', $r->{id}), '1122334455667788', 'with its Msg_Id');
@@ -307,7 +307,7 @@ for my $proto (qw(cmpp30 cmpp20)) {
         'the reason logged');
 
     # A status report with a vendor Stat for no message of ours: answered 0.
-    my $report = pack('Q> a7 a10 a10 a32 N', 0x0102030405060708, 'MA:0001',
+    my $report = pack("N N a7 a10 a10 a32 N", 0x01020304, 0x05060708, "MA:0001",
         '2601051200', '2601051201', $PHONE, 1);
     $seq = $deliver->($c, id => 8, reg => 1, content => $report);
     $r = $resp_of->($c, $seq);

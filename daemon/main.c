@@ -179,6 +179,18 @@ main(int argc, char **argv)
 	if (log_defer(d.base) == -1)
 		fatal("cannot set up logging");
 	event_base_dispatch(d.base);
+	/* The loop is over: a second SIGTERM (a supervisor, an impatient
+	 * operator) must not cut the orderly end short (the outbox mark is
+	 * saved below), and once the signal events are freed it would. */
+	{
+		sigset_t stop;
+
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGHUP);
+		(void)sigprocmask(SIG_BLOCK, &stop, NULL);
+	}
 	log_defer(NULL);
 	service_watchdog_stop();
 

@@ -126,7 +126,7 @@ pump_link(struct gateway *g, struct carrier *c, uint64_t *now_us)
 
 			sent = 1;
 			metrics_add(M_SUBMITS, NULL, 1);
-			metrics_add(M_LINK_SUBMITS, c->cfg.name, 1);
+			c->submits++;      /* smsgwd_link_submits_total */
 			/* The real clock (once per pump): the reply may leave
 			 * in the same read callback as its text arrived. */
 			if (first && born != 0) {
@@ -508,7 +508,7 @@ on_deliver(void *arg, struct link *l, const struct pdu *p,
 	switch (it.kind) {
 	case INB_RECEIPT:
 		metrics_add(M_RECEIPTS, dlr_state_name(it.dlr.state), 1);
-		metrics_add(M_LINK_RECEIPTS, c->cfg.name, 1);
+		c->receipts++;         /* smsgwd_link_receipts_total */
 		/* Acknowledged only once its effect is committed. */
 		pd->wrote = 1;
 		if (txn(g) == -1 || outbox_receipt(g->outbox, c->cfg.name,

@@ -65,14 +65,15 @@ static const struct mdef {
 	    "Sessions bound, by carrier link.",
 	    T_COUNTER, "link" },
 	[M_LINK_SUBMITS] = { "smsgwd_link_submits_total",
-	    "submit_sm PDUs sent, by carrier link.",
+	    "submit_sm PDUs sent, by carrier link (counted twice a second).",
 	    T_COUNTER, "link" },
 	[M_LINK_THROTTLED] = { "smsgwd_link_throttled_total",
 	    "Submits answered ESME_RTHROTTLED or ESME_RMSGQFUL, by carrier "
 	    "link.",
 	    T_COUNTER, "link" },
 	[M_LINK_RECEIPTS] = { "smsgwd_link_receipts_total",
-	    "Delivery receipts received, by carrier link.",
+	    "Delivery receipts received, by carrier link (counted twice a "
+	    "second).",
 	    T_COUNTER, "link" },
 	[M_BOUND] = { "smsgwd_smpp_bound",
 	    "1 if at least one carrier link is bound, 0 if none is.",

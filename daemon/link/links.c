@@ -189,10 +189,16 @@ links_tick(struct links *s)
 	int rows = ++s->ticks % ROW_EVERY_TICKS == 0;
 
 	for (int i = 0; i < CONF_MAX_LINKS; i++) {
-		const struct carrier *c = s->link[i];
+		struct carrier *c = s->link[i];
 
 		if (c == NULL)
 			continue;
+		metrics_add(M_LINK_SUBMITS, c->cfg.name,
+		    c->submits - c->submits_shown);
+		metrics_add(M_LINK_RECEIPTS, c->cfg.name,
+		    c->receipts - c->receipts_shown);
+		c->submits_shown = c->submits;
+		c->receipts_shown = c->receipts;
 		if (rows)
 			links_row(s, c);
 		if (c->removed)

@@ -38,6 +38,10 @@ struct carrier {
 	int               running;    /* sessions not stopped yet */
 	int               removed;    /* taken out by a reload: draining */
 	time_t            bound_at;   /* 0 while not bound */
+	/* Counted on the hot path, added to the labelled metrics by
+	 * links_tick (a label lookup per submit costs more than this). */
+	uint64_t          submits, receipts;
+	uint64_t          submits_shown, receipts_shown;
 	char              last_error[96];
 };
 

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "proto/cmpp.h"
+#include "proto/cmppmap.h"
+#include "proto/pdu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,6 +47,24 @@ check(enum cmpp_version v, const uint8_t *buf, size_t size)
 	    !terminated(p.report.dest_terminal_id,
 	    sizeof(p.report.dest_terminal_id)))
 		abort();
+	if (p.command_id == CMPP_DELIVER) {
+		/* What link/cmpp hands the gateway (proto/cmppmap): any
+		 * DELIVER becomes a deliver_sm in bounds, or a refusal with
+		 * its reason. */
+		static struct pdu d;
+		char why[128];
+
+		if (cmppmap_deliver(&p, &d, why, sizeof(why)) == 0) {
+			if (d.sm_len > sizeof(d.sm) ||
+			    !terminated(d.src.addr, sizeof(d.src.addr)) ||
+			    !terminated(d.dst.addr, sizeof(d.dst.addr)) ||
+			    !terminated(d.receipted_id,
+			    sizeof(d.receipted_id)))
+				abort();
+		} else if (!terminated(why, sizeof(why)) || why[0] == '\0') {
+			abort();
+		}
+	}
 	if (!cmpp_command_known(p.command_id))
 		return;           /* header only: the caller drops the link */
 	n = cmpp_encode(v, &p, out, sizeof(out), err, sizeof(err));

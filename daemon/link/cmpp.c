@@ -9,7 +9,6 @@
  */
 #include "daemon/link/cmpp.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,10 +30,8 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/rate.h"
-#include "proto/charset.h"
 #include "proto/cmpp.h"
-#include "proto/dlr.h"
-#include "proto/udh.h"
+#include "proto/cmppmap.h"
 
 enum link_state {
 	ST_IDLE,          /* created, not started */
@@ -57,19 +54,7 @@ static const char *const state_names[] = {
 #define OUT_LOW_WATER    (256u << 10)
 #define STABLE_BIND_MS    10000
 #define READ_TURN_MAX     (64u << 10)
-#define SMS_OCTETS        140          /* one SUBMIT's Msg_Content */
 #define PEND_MAX          65536        /* DELIVERs handed up, not answered */
-
-/*
- * DELIVER_RESP Results we send (CMPP 3.0 §7.4.5.2). The spec has no
- * "temporary" result; 8 (flow control) is the one an ISMG takes as "try
- * again later", so every temporary refusal uses it. 1 (message structure
- * error) is for content we cannot read; 9 ("other error") for the rest.
- */
-#define DRESULT_OK         0
-#define DRESULT_STRUCTURE  1
-#define DRESULT_FLOW       8
-#define DRESULT_OTHER      9
 
 struct slot {
 	int      used;
@@ -312,202 +297,6 @@ pend_take(struct cmpp_link *l, uint32_t seq, uint64_t *msg_id)
 	return found;
 }
 
-/* ---- SUBMIT from an SMPP submit_sm -------------------------------------- */
-
-/*
- * Msg_Content and Msg_Fmt of p: data_coding 8 stays UCS-2 (Msg_Fmt 8), 1
- * (IA5) is ASCII (Msg_Fmt 0), and 0 (GSM 03.38 as unpacked septets, one
- * octet a character) becomes ASCII when every character is one. A UDH
- * stays in front. More than 140 octets in all is refused: the segmenter
- * must cut CMPP texts to fit.
- */
-static int
-submit_content(const struct pdu *p, struct cmpp *m, char *err, size_t errlen)
-{
-	size_t hdr = 0, i;
-	struct udh_concat cc = { 0 };
-
-	if (p->tlvs & PDU_HAS_PAYLOAD) {
-		snprintf(err, errlen, "message_payload not supported on CMPP");
-		return -1;
-	}
-	if (p->tlvs & PDU_HAS_SAR) {
-		snprintf(err, errlen, "SAR parameters not supported on CMPP");
-		return -1;
-	}
-	m->pk_total = m->pk_number = 1;
-	if (p->esm_class & PDU_ESM_UDHI) {
-		if (udh_parse(p->sm, p->sm_len, &cc, &hdr, err, errlen) == -1)
-			return -1;
-		if (cc.present) {
-			m->pk_total = cc.total;
-			m->pk_number = cc.seq;
-		}
-		m->tp_udhi = 1;
-	}
-	switch (p->data_coding) {
-	case DCS_UCS2:
-		m->msg_fmt = CMPP_FMT_UCS2;
-		break;
-	case DCS_IA5:
-		m->msg_fmt = CMPP_FMT_ASCII;
-		break;
-	case DCS_GSM7: {
-		char text[PDU_SM_MAX * 2 + 1];
-		int n;
-
-		m->msg_fmt = CMPP_FMT_ASCII;
-		n = charset_decode(CS_GSM7, p->sm + hdr, p->sm_len - hdr, text,
-		    sizeof(text), err, errlen);
-		if (n < 0)
-			return -1;
-		for (i = 0; i < (size_t)n; i++)
-			if ((unsigned char)text[i] >= 0x80) {
-				snprintf(err, errlen, "a GSM 7-bit text with "
-				    "characters outside ASCII (CMPP Msg_Fmt 0)");
-				return -1;
-			}
-		if (hdr + (size_t)n > SMS_OCTETS) {
-			snprintf(err, errlen, "%zu octets as ASCII, over "
-			    "CMPP's %d", hdr + (size_t)n, SMS_OCTETS);
-			return -1;
-		}
-		memcpy(m->msg_content, p->sm, hdr);
-		memcpy(m->msg_content + hdr, text, (size_t)n);
-		m->msg_length = (uint8_t)(hdr + (size_t)n);
-		return 0;
-	}
-	default:
-		snprintf(err, errlen, "data_coding 0x%02x not supported on CMPP",
-		    p->data_coding);
-		return -1;
-	}
-	if (p->sm_len > SMS_OCTETS) {
-		snprintf(err, errlen, "%u octets, over CMPP's %d", p->sm_len,
-		    SMS_OCTETS);
-		return -1;
-	}
-	memcpy(m->msg_content, p->sm, p->sm_len);
-	m->msg_length = (uint8_t)p->sm_len;
-	return 0;
-}
-
-static int
-submit_build(const struct cmpp_link *l, const struct pdu *p, uint32_t seq,
-    struct cmpp *m, char *err, size_t errlen)
-{
-	msg_init(m, CMPP_SUBMIT, seq);
-	if (submit_content(p, m, err, errlen) == -1)
-		return -1;
-	if (strlen(p->dst.addr) >= sizeof(m->dest_terminal_id) ||
-	    strlen(p->src.addr) >= sizeof(m->src_id)) {
-		snprintf(err, errlen, "an address too long for CMPP");
-		return -1;
-	}
-	m->registered_delivery = p->registered_delivery ? 1 : 0;
-	snprintf(m->service_id, sizeof(m->service_id), "%s", l->service_id);
-	snprintf(m->msg_src, sizeof(m->msg_src), "%s", l->sp_id);
-	snprintf(m->fee_type, sizeof(m->fee_type), "%s", l->fee_type);
-	snprintf(m->fee_code, sizeof(m->fee_code), "%s", l->fee_code);
-	snprintf(m->src_id, sizeof(m->src_id), "%s", p->src.addr);
-	snprintf(m->dest_terminal_id, sizeof(m->dest_terminal_id), "%s",
-	    p->dst.addr);
-	return 0;
-}
-
-/* ---- DELIVER to an SMPP deliver_sm -------------------------------------- */
-
-/* A status report as an SMPP receipt: the Appendix B text for proto/dlr.c
- * and receipted_message_id. A Stat outside the SMPP words (a vendor code
- * such as MA:0001) stays in the text; message_state then says the message
- * was not delivered, which is what every such code means. */
-static void
-report_pdu(const struct cmpp_report *r, struct pdu *p)
-{
-	char stat[sizeof(r->stat)], hex[17];
-	size_t i;
-	int n;
-
-	for (i = 0; r->stat[i] != '\0' && i + 1 < sizeof(stat); i++)
-		stat[i] = isgraph((unsigned char)r->stat[i]) ? r->stat[i] : '?';
-	stat[i] = '\0';
-	cmpp_msgid_hex(r->msg_id, hex);
-	p->esm_class = PDU_ESM_RECEIPT;
-	p->tlvs |= PDU_HAS_RECEIPTED_ID;
-	snprintf(p->receipted_id, sizeof(p->receipted_id), "%s", hex);
-	if (dlr_state_from_stat(stat) == DLR_UNKNOWN_STATE) {
-		p->tlvs |= PDU_HAS_MSG_STATE;
-		p->message_state = DLR_UNDELIVERABLE;
-	}
-	n = snprintf((char *)p->sm, sizeof(p->sm), "id:%s sub:001 dlvrd:001 "
-	    "submit date:%.10s done date:%.10s stat:%s err:000 text:", hex,
-	    r->submit_time, r->done_time, stat[0] != '\0' ? stat : "UNKNOWN");
-	p->sm_len = (uint16_t)(n < (int)sizeof(p->sm) ? n : (int)sizeof(p->sm));
-}
-
-/*
- * m's text as an SMPP deliver_sm body: Msg_Fmt 8 stays UCS-2, 0 is IA5,
- * 15 (GBK/GB18030) becomes UCS-2 behind the same UDH, any other Msg_Fmt is
- * passed through as data_coding for inbound to refuse. -1 with why (the
- * DELIVER is refused) when GBK does not decode (a character split between
- * two parts too) or the UCS-2 form does not fit.
- */
-static int
-text_pdu(const struct cmpp *m, struct pdu *p, char *why, size_t whylen)
-{
-	size_t hdr = 0;
-
-	if (m->msg_length > PDU_SM_MAX) {
-		snprintf(why, whylen, "Msg_Length %u over %d", m->msg_length,
-		    PDU_SM_MAX);
-		return -1;
-	}
-	if (m->tp_udhi) {
-		p->esm_class = PDU_ESM_UDHI;
-		hdr = m->msg_length > 0 ? (size_t)m->msg_content[0] + 1 : 1;
-		if (hdr > m->msg_length) {
-			snprintf(why, whylen, "UDH longer than Msg_Content");
-			return -1;
-		}
-	}
-	switch (m->msg_fmt) {
-	case CMPP_FMT_UCS2:
-		p->data_coding = DCS_UCS2;
-		break;
-	case CMPP_FMT_ASCII:
-		p->data_coding = DCS_IA5;
-		break;
-	case CMPP_FMT_GBK: {
-		char utf8[CMPP_CONTENT_MAX * 2 + 1], err[120];
-		int n, k;
-
-		n = charset_gbk_decode(m->msg_content + hdr,
-		    m->msg_length - hdr, utf8, sizeof(utf8));
-		if (n < 0) {
-			snprintf(why, whylen, "GBK text does not decode "
-			    "(invalid, or a character split between parts)");
-			return -1;
-		}
-		k = ucs2_encode(utf8, (size_t)n, p->sm + hdr,
-		    sizeof(p->sm) - hdr, err, sizeof(err));
-		if (k < 0) {
-			snprintf(why, whylen, "GBK text as UCS-2: %s", err);
-			return -1;
-		}
-		memcpy(p->sm, m->msg_content, hdr);
-		p->sm_len = (uint16_t)(hdr + (size_t)k);
-		p->data_coding = DCS_UCS2;
-		return 0;
-	}
-	default:
-		p->data_coding = m->msg_fmt;
-		break;
-	}
-	memcpy(p->sm, m->msg_content, m->msg_length);
-	p->sm_len = m->msg_length;
-	return 0;
-}
-
 /* ---- handlers ----------------------------------------------------------- */
 
 static void
@@ -576,48 +365,27 @@ on_connect_resp(struct cmpp_link *l, const struct cmpp *m)
 	enter_state(l, ST_BOUND);
 }
 
-/* A terminal id into an SMPP address; -1 if it does not fit. */
-static int
-copy_addr(char dst[PDU_ADDR_MAX], const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= PDU_ADDR_MAX)
-		return -1;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
 static void
 on_deliver(struct cmpp_link *l, const struct cmpp *m)
 {
 	struct pdu p;
 	char why[160];
-	uint32_t refuse = DRESULT_OK;
+	uint32_t refuse = CMPPMAP_DRESULT_OK;
 
 	if (l->state != ST_BOUND && l->state != ST_DRAINING)
-		refuse = DRESULT_FLOW;
+		refuse = CMPPMAP_DRESULT_FLOW;
 	else if (l->stopping)
-		refuse = DRESULT_FLOW;     /* keep it at the ISMG for later */
-	if (refuse != DRESULT_OK) {
+		refuse = CMPPMAP_DRESULT_FLOW;     /* keep it at the ISMG for later */
+	if (refuse != CMPPMAP_DRESULT_OK) {
 		send_deliver_resp(l, m->sequence, m->msg_id, refuse);
 		return;
 	}
-	pdu_init(&p, PDU_DELIVER_SM, ESME_OK, m->sequence);
-	if (copy_addr(p.src.addr, m->src_terminal_id) == -1 ||
-	    copy_addr(p.dst.addr, m->dest_id) == -1) {
-		snprintf(why, sizeof(why), "an address too long for SMPP");
-		goto refused;
-	}
-	p.src.npi = p.dst.npi = 1;
-	if (m->registered_delivery == 1)
-		report_pdu(&m->report, &p);
-	else if (text_pdu(m, &p, why, sizeof(why)) == -1)
+	if (cmppmap_deliver(m, &p, why, sizeof(why)) == -1)
 		goto refused;
 	if (pend_push(l, m->sequence, m->msg_id) == -1) {
 		log_warn("cmpp link=%s %zu DELIVERs unanswered: seq=%u refused "
 		    "for now", l->name, l->pend_n, m->sequence);
-		send_deliver_resp(l, m->sequence, m->msg_id, DRESULT_FLOW);
+		send_deliver_resp(l, m->sequence, m->msg_id, CMPPMAP_DRESULT_FLOW);
 		return;
 	}
 	l->cb.on_deliver(l->arg, &l->link, &p,
@@ -627,7 +395,7 @@ refused:
 	metrics_add(M_INBOUND_REFUSED, NULL, 1);
 	log_warn("cmpp link=%s DELIVER seq=%u Msg_Fmt=%u refused: %s", l->name,
 	    m->sequence, m->msg_fmt, why);
-	send_deliver_resp(l, m->sequence, m->msg_id, DRESULT_STRUCTURE);
+	send_deliver_resp(l, m->sequence, m->msg_id, CMPPMAP_DRESULT_STRUCTURE);
 }
 
 /* One decoded message from the ISMG. */
@@ -718,7 +486,7 @@ on_undecodable(struct cmpp_link *l, struct cmpp *h, const uint8_t *data,
 	if (h->command_id == CMPP_DELIVER) {
 		metrics_add(M_INBOUND_REFUSED, NULL, 1);
 		send_deliver_resp(l, h->sequence, body >= 8 ? be64(b) : 0,
-		    DRESULT_STRUCTURE);
+		    CMPPMAP_DRESULT_STRUCTURE);
 		return;
 	}
 	if (!(h->command_id & CMPP_RESP_BIT)) {
@@ -1290,6 +1058,8 @@ op_submit(struct link *lk, struct pdu *p, void *cookie, char *err,
     size_t errlen)
 {
 	struct cmpp_link *l = (struct cmpp_link *)lk;
+	struct cmppmap_sp sp = { l->sp_id, l->service_id, l->fee_type,
+	    l->fee_code };
 	struct slot *s = NULL;
 	struct cmpp m;
 	uint32_t seq;
@@ -1309,7 +1079,7 @@ op_submit(struct link *lk, struct pdu *p, void *cookie, char *err,
 		return -1;
 	}
 	seq = next_seq(l);
-	if (submit_build(l, p, seq, &m, err, errlen) == -1 ||
+	if (cmppmap_submit(p, seq, &sp, &m, err, errlen) == -1 ||
 	    send_msg(l, &m, err, errlen) == -1)
 		return -1;
 	p->sequence = seq;
@@ -1321,28 +1091,6 @@ op_submit(struct link *lk, struct pdu *p, void *cookie, char *err,
 	l->outstanding++;
 	arm(l, s->deadline);
 	return 0;
-}
-
-/*
- * An SMPP status as a DELIVER_RESP Result: ESME_OK is 0; the gateway's
- * temporary refusals (backpressure, stopping, a failed commit) are 8, flow
- * control, which an ISMG delivers again later; anything else (the text is
- * refused for good) is 9.
- */
-static uint32_t
-deliver_result(uint32_t status)
-{
-	switch (status) {
-	case ESME_OK:
-		return DRESULT_OK;
-	case ESME_X_T_APPN:
-	case ESME_THROTTLED:
-	case ESME_MSGQFUL:
-	case ESME_SYSERR:
-		return DRESULT_FLOW;
-	default:
-		return DRESULT_OTHER;
-	}
 }
 
 static void
@@ -1361,7 +1109,7 @@ op_ack(struct link *lk, uint64_t token, uint32_t status)
 		    "none", l->name, (uint32_t)token);
 		return;
 	}
-	send_deliver_resp(l, (uint32_t)token, msg_id, deliver_result(status));
+	send_deliver_resp(l, (uint32_t)token, msg_id, cmppmap_deliver_result(status));
 }
 
 static void

@@ -5,7 +5,7 @@
 # with a UDH, the status reports, ACTIVE_TEST both ways, TERMINATE), and
 # Wireshark's CMPP dissector must decode every frame, with no malformed
 # packet and no expert error, and show the addresses and text we sent.
-# tshark missing or unable to capture is a failure, not a skip.
+# tshark missing or unable to capture fails the test: it never passes without it.
 use strict;
 use warnings;
 use utf8;

@@ -34,13 +34,6 @@
 static uint8_t encbuf[CMPP_MAX_LEN];
 
 /* Where a SUBMIT's text is and which part of a message it is. */
-struct part {
-	const uint8_t *data;
-	size_t         len;
-	uint16_t       ref;
-	uint8_t        seq, total;
-};
-
 static enum cmpp_version
 version(const struct sim *s)
 {
@@ -483,7 +476,7 @@ sim_cmpp_active_test(struct sim_conn *c)
 /* ---- SUBMIT ------------------------------------------------------------- */
 
 static int
-part_of(const struct cmpp *p, struct part *pt, char *err, size_t errlen)
+part_of(const struct cmpp *p, struct sim_part *pt, char *err, size_t errlen)
 {
 	struct udh_concat uc;
 	size_t hl;
@@ -589,60 +582,24 @@ receipt_new(struct sim *s, const struct cmpp *p, uint64_t id)
 	return mo;
 }
 
+/* Feeds an accepted SUBMIT part to reassembly. */
 static void
-expired(void *arg, const struct reasm_dropped *d)
+reassemble(struct sim *s, const struct cmpp *p, const struct sim_part *pt)
 {
-	(void)arg;
-	sim_log("reassembly of %s -> %s ref %u dropped: %u of %u parts after "
-	    "%" PRIu64 " ms", d->src, d->dst, d->ref, d->have, d->total,
-	    d->age_ms);
-}
+	struct sim_msg_route r = {
+		.src = p->src_id, .dst = p->dest_terminal_id,
+		.protocol = sim_cmpp_name(s),
+		.fate = s->opt.dlr && p->registered_delivery == 1 ?
+		    &s->opt.dlr_state : NULL,
+	};
 
-/* Feeds an accepted part to reassembly; "message" when whole. */
-static void
-reassemble(struct sim *s, const struct cmpp *p, const struct part *pt)
-{
-	struct reasm_msg m;
-	struct sim_json j;
-	char err[256] = "";
-	char *text;
-	int rc, n = 0;
-
-	reasm_expire(s->reasm, sim_now_ms(), expired, NULL);
-	rc = reasm_add(s->reasm, p->src_id, p->dest_terminal_id, pt->ref,
-	    pt->total, pt->seq, p->msg_fmt, pt->data, pt->len, sim_now_ms(), &m,
-	    err, sizeof(err));
-	if (rc == REASM_ERROR)
-		sim_log("reassembly: %s", err);
-	if (rc != REASM_COMPLETE)
-		return;
-	text = decode_text(m.data_coding, m.data, m.len, &n, err, sizeof(err));
-	sim_json_begin(&j, "message");
-	sim_json_str(&j, "src", p->src_id);
-	sim_json_str(&j, "dst", p->dest_terminal_id);
-	sim_json_int(&j, "dst_ton", 0);
-	sim_json_int(&j, "parts", m.total);
-	sim_json_int(&j, "dcs", m.data_coding);
-	sim_json_strn(&j, "text", text != NULL ? text : "",
-	    text != NULL ? (size_t)n : 0);
-	sim_json_int(&j, "src_ton", 0);
-	sim_json_int(&j, "ref", pt->ref);
-	if (text == NULL)
-		sim_json_str(&j, "decode_error", err);
-	sim_json_int(&j, "msg_fmt", m.data_coding);
-	json_end(s, &j);
-	sim_human_message(s, p->dest_terminal_id, text, n, err, m.total,
-	    s->opt.dlr && p->registered_delivery == 1 ?
-	    &s->opt.dlr_state : NULL);
-	free(text);
-	free(m.data);
-	sim_message_done(s);
+	sim_reassemble(s, &r, pt, p->msg_fmt, decode_text);
 }
 
 static bool
 first_part(const struct cmpp *p)
 {
-	struct part pt;
+	struct sim_part pt;
 	char err[64];
 
 	return part_of(p, &pt, err, sizeof(err)) == 0 && pt.seq == 1;
@@ -676,7 +633,7 @@ on_submit(struct sim_conn *c, const struct cmpp *p)
 	const struct sim_opts *o = &s->opt;
 	struct sim_mo *receipt = NULL;
 	struct sim_json j;
-	struct part pt;
+	struct sim_part pt;
 	struct cmpp r;
 	char perr[128] = "", derr[128] = "", hex[17] = "";
 	uint32_t result = 0;

@@ -168,7 +168,34 @@ void sim_conn_respond_bytes(struct sim_conn *c, const uint8_t *b,
 void sim_conn_reap(struct sim *s);
 bool sim_conn_can_receive(const struct sim_conn *c);
 
+/* One part of a submitted message, from its UDH (or SAR): the same shape
+ * whichever protocol carried it. */
+struct sim_part {
+	const uint8_t *data;
+	size_t         len;
+	uint16_t       ref;
+	uint8_t        seq, total;
+};
+
+/* Where a submitted message goes and how its parts read, for the
+ * "message" event; protocol is NULL for SMPP, else "cmpp30"/"cmpp20",
+ * which also adds the Msg_Fmt to the event. */
+struct sim_msg_route {
+	const char *src, *dst;
+	int         src_ton, dst_ton;
+	const char *protocol;
+	const enum dlr_state *fate;   /* the receipt it will get, or NULL */
+};
+/* Text of a whole message in coding (data_coding, or CMPP's Msg_Fmt):
+ * malloc'd UTF-8 with its length in *n, or NULL with err. */
+typedef char *(*sim_decode_fn)(uint8_t coding, const uint8_t *data,
+    size_t len, int *n, char *err, size_t errlen);
+
 /* submit.c */
+/* Feeds an accepted part to reassembly; prints "message" (and the human
+ * line) when the message is whole. */
+void sim_reassemble(struct sim *s, const struct sim_msg_route *r,
+    const struct sim_part *pt, uint8_t coding, sim_decode_fn decode);
 void sim_submit_handle(struct sim_conn *c, const struct pdu *p);
 uint32_t sim_submit_admit(struct sim *s);
 

@@ -19,16 +19,9 @@
 #define PPM 1000000u
 
 /* Where this submit_sm's text is and which part of a message it is. */
-struct part {
-	const uint8_t *data;
-	size_t         len;
-	uint16_t       ref;
-	uint8_t        seq, total;
-};
-
 /* UDH concatenation wins over SAR TLVs; message_payload is a whole text. */
 static int
-part_of(const struct pdu *p, struct part *pt, char *err, size_t errlen)
+part_of(const struct pdu *p, struct sim_part *pt, char *err, size_t errlen)
 {
 	struct udh_concat uc;
 	size_t hl;
@@ -267,45 +260,60 @@ expired(void *arg, const struct reasm_dropped *d)
 	    d->age_ms);
 }
 
-/* Feeds an accepted part to reassembly; prints "message" when whole. */
-static void
-reassemble(struct sim *s, const struct pdu *p, const struct part *pt)
+void
+sim_reassemble(struct sim *s, const struct sim_msg_route *r,
+    const struct sim_part *pt, uint8_t coding, sim_decode_fn decode_fn)
 {
 	struct reasm_msg m;
 	struct sim_json j;
-	char err[256];
+	char err[256] = "";
 	char *text;
 	int rc, n = 0;
 
 	reasm_expire(s->reasm, sim_now_ms(), expired, NULL);
-	rc = reasm_add(s->reasm, p->src.addr, p->dst.addr, pt->ref, pt->total,
-	    pt->seq, p->data_coding, pt->data, pt->len, sim_now_ms(), &m, err,
-	    sizeof(err));
+	rc = reasm_add(s->reasm, r->src, r->dst, pt->ref, pt->total, pt->seq,
+	    coding, pt->data, pt->len, sim_now_ms(), &m, err, sizeof(err));
 	if (rc == REASM_ERROR)
 		sim_log("reassembly: %s", err);
 	if (rc != REASM_COMPLETE)
 		return;
-	text = decode(m.data_coding, m.data, m.len, &n, err, sizeof(err));
+	text = decode_fn(m.data_coding, m.data, m.len, &n, err, sizeof(err));
 	sim_json_begin(&j, "message");
-	sim_json_str(&j, "src", p->src.addr);
-	sim_json_str(&j, "dst", p->dst.addr);
-	sim_json_int(&j, "dst_ton", p->dst.ton);
+	sim_json_str(&j, "src", r->src);
+	sim_json_str(&j, "dst", r->dst);
+	sim_json_int(&j, "dst_ton", r->dst_ton);
 	sim_json_int(&j, "parts", m.total);
 	sim_json_int(&j, "dcs", m.data_coding);
 	sim_json_strn(&j, "text", text != NULL ? text : "",
 	    text != NULL ? (size_t)n : 0);
-	sim_json_int(&j, "src_ton", p->src.ton);
+	sim_json_int(&j, "src_ton", r->src_ton);
 	sim_json_int(&j, "ref", pt->ref);
 	if (text == NULL)
 		sim_json_str(&j, "decode_error", err);
+	if (r->protocol != NULL) {
+		sim_json_int(&j, "msg_fmt", m.data_coding);
+		sim_json_str(&j, "protocol", r->protocol);
+	}
 	sim_json_end(&j);
 	/* The simulated handset's fate is fixed at acceptance (--dlr-stat),
 	 * so the line shows what the receipt will say without waiting. */
-	sim_human_message(s, p->dst.addr, text, n, err, m.total,
-	    receipt_wanted(&s->opt, p) ? &s->opt.dlr_state : NULL);
+	sim_human_message(s, r->dst, text, n, err, m.total, r->fate);
 	free(text);
 	free(m.data);
 	sim_message_done(s);
+}
+
+/* Feeds an accepted submit_sm part to reassembly. */
+static void
+reassemble(struct sim *s, const struct pdu *p, const struct sim_part *pt)
+{
+	struct sim_msg_route r = {
+		.src = p->src.addr, .dst = p->dst.addr,
+		.src_ton = p->src.ton, .dst_ton = p->dst.ton,
+		.fate = receipt_wanted(&s->opt, p) ? &s->opt.dlr_state : NULL,
+	};
+
+	sim_reassemble(s, &r, pt, p->data_coding, decode);
 }
 
 void
@@ -314,7 +322,7 @@ sim_submit_handle(struct sim_conn *c, const struct pdu *p)
 	struct sim *s = c->sim;
 	struct sim_mo *receipt = NULL;
 	struct sim_json j;
-	struct part pt;
+	struct sim_part pt;
 	struct pdu r;
 	char perr[128] = "", derr[128] = "", msgid[24] = "";
 	uint32_t st = ESME_OK;
